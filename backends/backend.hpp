@@ -1,0 +1,57 @@
+// The one interface every password backend implements, and the registry of backends.
+#pragma once
+
+#include "backends/options.hpp"
+
+#include <expected>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace backends {
+
+enum class Verdict {
+    ok,
+    bad_password,
+    unknown_user, // a chain asks the next backend
+    disabled,     // locked, expired, must change password
+    temp_failure, // the backend could not decide: never cached, never "wrong password"
+};
+
+std::string_view to_string(Verdict verdict);
+
+struct Result {
+    Verdict verdict = Verdict::temp_failure;
+    std::string reason; // for the log only; never a password or a stored hash
+};
+
+struct Credentials {
+    std::string_view login;    // as the backend sees it: "login@realm" under -r
+    std::string_view password; // SECRET
+    std::string_view service;
+    std::string_view realm;
+    std::string_view client_addr; // "ip;port" or empty
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual std::string_view name() const = 0;
+    // Runs in each worker after fork: open connections, reset per-process state.
+    virtual void on_worker_start() {}
+    virtual Result verify(const Credentials& credentials) noexcept = 0;
+};
+
+// Runs in the master before the workers fork: validates its settings from `options`.
+using Factory = std::expected<std::unique_ptr<Backend>, ConfigError> (*)(const Options& options);
+
+struct RegistryEntry {
+    std::string_view name;
+    Factory create;
+};
+
+std::span<const RegistryEntry> registry();
+const RegistryEntry* find_backend(std::string_view name);
+
+} // namespace backends
