@@ -16,6 +16,7 @@ namespace backends {
 // A start-up configuration problem, already phrased as "file:line: problem; fix".
 struct ConfigError {
     std::string message;
+    bool show_usage = false; // a command-line mistake: print the usage after the message
 };
 
 struct OptionValue {
