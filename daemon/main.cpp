@@ -1,1 +1,3 @@
-int main() { return 0; }
+#include "daemon/run.hpp"
+
+int main(int argc, char** argv) { return saslauthd::run(argc, argv); }

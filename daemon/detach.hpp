@@ -1,0 +1,22 @@
+// Going into the background the way Type=forking units expect: the parent exits 0 only
+// after the daemon reports that it listens, and non-zero if start-up failed.
+#pragma once
+
+#include "daemon/unique_fd.hpp"
+
+namespace saslauthd {
+
+class Detacher {
+public:
+    // Forks. The parent waits for the child's report and exits; only the child returns.
+    static Detacher start();
+
+    // In the child: report success, leave the terminal (stdio to /dev/null).
+    void ready();
+
+private:
+    explicit Detacher(UniqueFd report) : m_report(std::move(report)) {}
+    UniqueFd m_report;
+};
+
+} // namespace saslauthd

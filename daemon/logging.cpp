@@ -1,0 +1,49 @@
+#include "daemon/logging.hpp"
+
+#include <Poco/AutoPtr.h>
+#include <Poco/ConsoleChannel.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/PatternFormatter.h>
+#include <Poco/SyslogChannel.h>
+
+#include <iostream>
+
+namespace saslauthd::logging {
+
+void setup(Target target, bool verbose) {
+    auto& root = Poco::Logger::root();
+    if (target == Target::syslog) {
+        root.setChannel(Poco::AutoPtr<Poco::Channel>(
+            new Poco::SyslogChannel("saslauthd", Poco::SyslogChannel::SYSLOG_PID,
+                                    Poco::SyslogChannel::SYSLOG_AUTH)));
+    } else {
+        Poco::AutoPtr<Poco::Formatter> formatter(
+            new Poco::PatternFormatter("%Y-%m-%d %H:%M:%S.%i saslauthd[%P]: %p: %t"));
+        Poco::AutoPtr<Poco::Channel> console(new Poco::ConsoleChannel(std::cerr));
+        root.setChannel(Poco::AutoPtr<Poco::Channel>(new Poco::FormattingChannel(formatter, console)));
+    }
+    root.setLevel(verbose ? Poco::Message::PRIO_DEBUG : Poco::Message::PRIO_INFORMATION);
+}
+
+Poco::Logger& log() { return Poco::Logger::root(); }
+
+std::string field(std::string_view value) {
+    static constexpr char k_hex[] = "0123456789abcdef";
+    std::string result;
+    result.reserve(value.size() + 2);
+    bool needs_quotes = value.empty();
+    for (const char c : value) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte >= 0x7f || c == '"' || c == '\\') {
+            result += "\\x";
+            result += k_hex[byte >> 4];
+            result += k_hex[byte & 0xf];
+        } else {
+            needs_quotes = needs_quotes || c == ' ';
+            result += c;
+        }
+    }
+    return needs_quotes ? '"' + result + '"' : result;
+}
+
+} // namespace saslauthd::logging

@@ -1,0 +1,81 @@
+#include "daemon/request_handler.hpp"
+
+#include "backends/secret.hpp"
+#include "daemon/logging.hpp"
+
+#include <chrono>
+#include <string>
+
+namespace saslauthd {
+
+using backends::Verdict;
+
+namespace {
+
+struct Decision {
+    backends::Result result;
+    std::string_view backend = "-";
+};
+
+void log_request(const proto::RequestView& request, const Decision& decision,
+                 std::chrono::steady_clock::duration elapsed) {
+    using logging::field;
+    const auto ms = std::chrono::duration<double, std::milli>(elapsed).count();
+    std::string line = "auth service=" + field(request.service) + " realm=" +
+                       field(request.realm) + " login=" + field(request.login);
+    if (request.client_addr)
+        line += " client=" + field(*request.client_addr);
+    line += " backend=" + std::string(decision.backend) +
+            " verdict=" + std::string(backends::to_string(decision.result.verdict)) +
+            " reason=" + field(decision.result.reason) + " ms=" + std::to_string(ms);
+    auto& log = logging::log();
+    if (decision.result.verdict == Verdict::temp_failure)
+        log.warning(line);
+    else
+        log.information(line);
+}
+
+} // namespace
+
+RequestHandler::RequestHandler(std::vector<std::unique_ptr<backends::Backend>> chain,
+                               bool realm_join)
+    : m_chain(std::move(chain)), m_realm_join(realm_join) {}
+
+void RequestHandler::on_worker_start() {
+    for (auto& backend : m_chain)
+        backend->on_worker_start();
+}
+
+Outcome RequestHandler::handle(const proto::RequestView& request) noexcept {
+    const auto started = std::chrono::steady_clock::now();
+    Decision decision;
+    if (const auto refusal = proto::refusal_reason(request)) {
+        decision.result = {Verdict::bad_password, std::string(*refusal)};
+    } else {
+        // SECRET: the joined login holds no password, but the credentials do.
+        std::string joined_login;
+        std::string_view login = request.login;
+        if (m_realm_join && !request.realm.empty()) {
+            joined_login = std::string(request.login) + "@" + std::string(request.realm);
+            login = joined_login;
+        }
+        const backends::Credentials credentials{login, request.password, request.service,
+                                                request.realm,
+                                                request.client_addr.value_or("")};
+        for (auto& backend : m_chain) {
+            decision.backend = backend->name();
+            decision.result = backend->verify(credentials);
+            if (decision.result.verdict != Verdict::unknown_user)
+                break;
+        }
+    }
+    log_request(request, decision, std::chrono::steady_clock::now() - started);
+    const bool ok = decision.result.verdict == Verdict::ok;
+    return {decision.result.verdict, ok ? proto::k_reply_ok : proto::k_reply_failed};
+}
+
+void RequestHandler::log_rejected(std::string_view reason) noexcept {
+    logging::log().notice("rejected request: " + std::string(reason));
+}
+
+} // namespace saslauthd

@@ -1,0 +1,35 @@
+// One decoded request in, one reply text out: refusals, the backend chain, the log line.
+#pragma once
+
+#include "backends/backend.hpp"
+#include "client/proto/wire.hpp"
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace saslauthd {
+
+struct Outcome {
+    backends::Verdict verdict = backends::Verdict::temp_failure;
+    std::string_view reply; // proto::k_reply_ok or proto::k_reply_failed
+};
+
+class RequestHandler {
+public:
+    RequestHandler(std::vector<std::unique_ptr<backends::Backend>> chain, bool realm_join);
+
+    // Runs after fork in every process that serves requests.
+    void on_worker_start();
+
+    Outcome handle(const proto::RequestView& request) noexcept;
+
+    // A request that could not be decoded: logged, answered NO.
+    void log_rejected(std::string_view reason) noexcept;
+
+private:
+    std::vector<std::unique_ptr<backends::Backend>> m_chain;
+    bool m_realm_join;
+};
+
+} // namespace saslauthd

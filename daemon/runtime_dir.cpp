@@ -1,0 +1,110 @@
+#include "daemon/runtime_dir.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+namespace saslauthd {
+
+namespace {
+
+std::string system_error(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+std::string running_pid(const std::string& directory) {
+    std::ifstream file(directory + "/saslauthd.pid");
+    std::string pid;
+    if (file >> pid)
+        return " (pid " + pid + ")";
+    return "";
+}
+
+} // namespace
+
+std::expected<RuntimeDir, std::string> RuntimeDir::claim(const std::string& directory) {
+    if (mkdir(directory.c_str(), 0755) != 0 && errno != EEXIST)
+        return std::unexpected(system_error("cannot create socket directory " + directory));
+    const auto lock_path = directory + "/saslauthd.pid.lock";
+    UniqueFd lock(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!lock)
+        return std::unexpected(system_error("cannot open " + lock_path));
+    if (flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            return std::unexpected("another saslauthd is already running on " + directory +
+                                   running_pid(directory) +
+                                   "; stop it first or choose another directory with -m");
+        return std::unexpected(system_error("cannot lock " + lock_path));
+    }
+    return RuntimeDir(directory, std::move(lock));
+}
+
+RuntimeDir::~RuntimeDir() {
+    if (m_lock)
+        remove_files();
+}
+
+std::expected<UniqueFd, std::string> RuntimeDir::listen(const SocketSettings& settings) {
+    const auto final_path = socket_path();
+    const auto staging_path = m_directory + "/mux.new";
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (staging_path.size() >= sizeof address.sun_path)
+        return std::unexpected("socket path " + staging_path + " is too long (at most " +
+                               std::to_string(sizeof address.sun_path - 1) + " bytes)");
+    std::memcpy(address.sun_path, staging_path.c_str(), staging_path.size() + 1);
+
+    UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd)
+        return std::unexpected(system_error("socket"));
+    unlink(staging_path.c_str());
+    if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0)
+        return std::unexpected(system_error("cannot bind " + staging_path));
+    const bool owned = !settings.owner && !settings.group
+                           ? true
+                           : chown(staging_path.c_str(), settings.owner.value_or(uid_t(-1)),
+                                   settings.group.value_or(gid_t(-1))) == 0;
+    if (!owned || chmod(staging_path.c_str(), settings.mode) != 0) {
+        const auto error = system_error("cannot set owner and mode of " + staging_path);
+        unlink(staging_path.c_str());
+        return std::unexpected(error);
+    }
+    if (::listen(fd.get(), SOMAXCONN) != 0 ||
+        rename(staging_path.c_str(), final_path.c_str()) != 0) {
+        const auto error = system_error("cannot listen on " + final_path);
+        unlink(staging_path.c_str());
+        return std::unexpected(error);
+    }
+    m_owns_files = true;
+    return fd;
+}
+
+std::expected<void, std::string> RuntimeDir::write_pid(pid_t pid) {
+    const auto path = m_directory + "/saslauthd.pid";
+    const auto staging = path + ".new";
+    {
+        std::ofstream file(staging, std::ios::trunc);
+        file << pid << '\n';
+        if (!file.flush())
+            return std::unexpected(system_error("cannot write " + staging));
+    }
+    if (chmod(staging.c_str(), 0644) != 0 || rename(staging.c_str(), path.c_str()) != 0)
+        return std::unexpected(system_error("cannot write " + path));
+    m_owns_files = true;
+    return {};
+}
+
+void RuntimeDir::remove_files() {
+    if (!m_owns_files)
+        return;
+    unlink(socket_path().c_str());
+    unlink((m_directory + "/saslauthd.pid").c_str());
+    m_owns_files = false;
+}
+
+} // namespace saslauthd

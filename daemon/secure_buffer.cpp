@@ -1,0 +1,30 @@
+#include "daemon/secure_buffer.hpp"
+
+#include "backends/secret.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace saslauthd {
+
+std::span<char> SecureBuffer::reserve_tail(std::size_t want) {
+    if (m_capacity - m_size < want) {
+        const auto capacity = std::max({m_size + want, 2 * m_capacity, std::size_t{512}});
+        auto grown = std::make_unique<char[]>(capacity);
+        if (m_size > 0)
+            std::memcpy(grown.get(), m_data.get(), m_size);
+        backends::wipe(m_data.get(), m_capacity);
+        m_data = std::move(grown);
+        m_capacity = capacity;
+    }
+    return {m_data.get() + m_size, m_capacity - m_size};
+}
+
+void SecureBuffer::clear() noexcept {
+    backends::wipe(m_data.get(), m_capacity);
+    m_data.reset();
+    m_size = 0;
+    m_capacity = 0;
+}
+
+} // namespace saslauthd

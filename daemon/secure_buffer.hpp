@@ -1,0 +1,35 @@
+// Received bytes (they hold passwords): grows without leaving unwiped copies behind and
+// wipes everything when cleared or destroyed.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string_view>
+
+namespace saslauthd {
+
+class SecureBuffer {
+public:
+    SecureBuffer() = default;
+    SecureBuffer(const SecureBuffer&) = delete;
+    SecureBuffer& operator=(const SecureBuffer&) = delete;
+    SecureBuffer(SecureBuffer&&) noexcept = default;
+    SecureBuffer& operator=(SecureBuffer&&) noexcept = default;
+    ~SecureBuffer() { clear(); }
+
+    // Room for at least `want` more bytes, to be filled and then committed.
+    std::span<char> reserve_tail(std::size_t want);
+    void commit(std::size_t count) { m_size += count; }
+
+    std::string_view view() const { return {m_data.get(), m_size}; }
+    std::size_t size() const { return m_size; }
+    void clear() noexcept;
+
+private:
+    std::unique_ptr<char[]> m_data;
+    std::size_t m_size = 0;
+    std::size_t m_capacity = 0;
+};
+
+} // namespace saslauthd
