@@ -1,0 +1,83 @@
+// Test support: temporary directories, child processes, and a real saslauthd started on a
+// temporary socket directory.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <sys/types.h>
+#include <thread>
+#include <vector>
+
+namespace harness {
+
+using namespace std::chrono_literals;
+
+// CI has root and every package: there a test that would skip must fail instead.
+bool in_ci();
+
+class TempDir {
+public:
+    TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir();
+    const std::filesystem::path& path() const { return m_path; }
+    std::string operator/(const std::string& name) const { return (m_path / name).string(); }
+    void write(const std::string& name, const std::string& content, unsigned mode = 0600) const;
+
+private:
+    std::filesystem::path m_path;
+};
+
+struct CommandResult {
+    int status = -1; // exit status, or 128 + signal
+    std::string out;
+    std::string err;
+};
+
+CommandResult run_command(const std::vector<std::string>& argv, const std::string& input = {},
+                          std::chrono::milliseconds timeout = 30s);
+
+std::string read_file(const std::string& path);
+
+// saslauthd in the foreground (-d) on `dir`/run, logging to `dir`/daemon.log.
+class Daemon {
+public:
+    Daemon(const TempDir& dir, std::vector<std::string> args);
+    Daemon(const Daemon&) = delete;
+    Daemon& operator=(const Daemon&) = delete;
+    ~Daemon();
+
+    // Waits until the socket accepts connections; false if the daemon exited or timed out.
+    bool wait_ready(std::chrono::milliseconds timeout = 10s);
+    // SIGTERM, then the exit status (or -1 on timeout, after SIGKILL).
+    int stop(std::chrono::milliseconds timeout = 10s);
+    bool running();
+
+    pid_t pid() const { return m_pid; }
+    std::vector<pid_t> workers() const;
+    std::string socket_dir() const { return m_socket_dir; }
+    std::string socket_path() const { return m_socket_dir + "/mux"; }
+    std::string log() const;
+
+private:
+    std::string m_socket_dir;
+    std::string m_log_path;
+    pid_t m_pid = -1;
+    int m_status = -1;
+};
+
+// Waits until `predicate` holds, polling; false after `timeout`.
+template <typename Predicate>
+bool eventually(Predicate predicate, std::chrono::milliseconds timeout = 10s) {
+    const auto give_up = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < give_up) {
+        if (predicate())
+            return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return predicate();
+}
+
+} // namespace harness
