@@ -1,1 +1,175 @@
-// placeholder
+#include "client/proto/wire.hpp"
+
+#include <array>
+#include <limits>
+
+namespace proto {
+namespace {
+
+constexpr std::size_t k_max_encodable = std::numeric_limits<std::uint16_t>::max();
+
+enum class FieldStatus { incomplete, complete, too_long };
+
+struct Field {
+    FieldStatus status = FieldStatus::incomplete;
+    std::string_view value;
+    std::size_t end = 0; // offset just past the field
+};
+
+std::size_t read_length(std::string_view buffer, std::size_t offset) {
+    const auto high = static_cast<unsigned char>(buffer[offset]);
+    const auto low = static_cast<unsigned char>(buffer[offset + 1]);
+    return (std::size_t{high} << 8) | low;
+}
+
+Field read_field(std::string_view buffer, std::size_t offset, std::size_t max_field) {
+    if (buffer.size() - offset < k_length_prefix) {
+        return {};
+    }
+    const std::size_t length = read_length(buffer, offset);
+    if (length > max_field) {
+        Field too_long;
+        too_long.status = FieldStatus::too_long;
+        return too_long;
+    }
+    const std::size_t start = offset + k_length_prefix;
+    if (buffer.size() - start < length) {
+        return {};
+    }
+    return {.status = FieldStatus::complete,
+            .value = buffer.substr(start, length),
+            .end = start + length};
+}
+
+Decoded status_only(DecodeStatus status) {
+    Decoded decoded;
+    decoded.status = status;
+    return decoded;
+}
+
+std::optional<DecodeStatus> failure_of(const Field& field, bool at_end) {
+    switch (field.status) {
+    case FieldStatus::complete:
+        return std::nullopt;
+    case FieldStatus::too_long:
+        return DecodeStatus::too_long;
+    case FieldStatus::incomplete:
+        break;
+    }
+    return at_end ? DecodeStatus::malformed : DecodeStatus::incomplete;
+}
+
+bool has_nul(std::string_view text) {
+    return text.find('\0') != std::string_view::npos;
+}
+
+void append_counted(std::string& out, std::string_view text) {
+    out.push_back(static_cast<char>((text.size() >> 8) & 0xff));
+    out.push_back(static_cast<char>(text.size() & 0xff));
+    out.append(text);
+}
+
+} // namespace
+
+Decoded decode_request(std::string_view buffer, const Limits& limits, bool at_end) {
+    std::array<std::string_view, 4> fields;
+    std::size_t offset = 0;
+    for (auto& value : fields) {
+        const Field field = read_field(buffer, offset, limits.max_field);
+        if (const auto failure = failure_of(field, at_end)) {
+            return status_only(*failure);
+        }
+        value = field.value;
+        offset = field.end;
+    }
+    Decoded decoded{.status = DecodeStatus::complete,
+                    .request = {.login = fields[0],
+                                .password = fields[1],
+                                .service = fields[2],
+                                .realm = fields[3],
+                                .client_addr = std::nullopt}};
+    if (offset == buffer.size()) {
+        return decoded;
+    }
+    // Clients write the whole request at once: a byte after the fourth field starts a fifth.
+    const Field address = read_field(buffer, offset, limits.max_field);
+    if (const auto failure = failure_of(address, at_end)) {
+        return status_only(*failure);
+    }
+    if (address.end != buffer.size()) {
+        return status_only(DecodeStatus::malformed);
+    }
+    decoded.request.client_addr = address.value;
+    return decoded;
+}
+
+std::optional<std::string_view> refusal_reason(const RequestView& request) {
+    if (request.login.empty()) {
+        return "empty login";
+    }
+    if (request.password.empty()) {
+        return "empty password";
+    }
+    if (has_nul(request.login)) {
+        return "NUL byte in login";
+    }
+    if (has_nul(request.password)) {
+        return "NUL byte in password";
+    }
+    if (has_nul(request.service)) {
+        return "NUL byte in service";
+    }
+    if (has_nul(request.realm)) {
+        return "NUL byte in realm";
+    }
+    if (request.client_addr && has_nul(*request.client_addr)) {
+        return "NUL byte in client address";
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> encode_request(const RequestView& request) {
+    std::array<std::string_view, 5> fields{request.login, request.password, request.service,
+                                           request.realm, request.client_addr.value_or("")};
+    const std::size_t count = request.client_addr ? 5 : 4;
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (fields[i].size() > k_max_encodable) {
+            return std::nullopt;
+        }
+        total += k_length_prefix + fields[i].size();
+    }
+    std::string out;
+    // Reserving the exact size up front avoids reallocations leaving password copies behind.
+    out.reserve(total);
+    for (std::size_t i = 0; i < count; ++i) {
+        append_counted(out, fields[i]);
+    }
+    return out;
+}
+
+std::string encode_reply(std::string_view text) {
+    std::string out;
+    append_counted(out, text.substr(0, k_max_encodable));
+    return out;
+}
+
+DecodedReply decode_reply(std::string_view buffer, bool at_end) {
+    const ReplyStatus short_status = at_end ? ReplyStatus::malformed : ReplyStatus::incomplete;
+    const Field field = read_field(buffer, 0, k_max_encodable);
+    if (field.status != FieldStatus::complete) {
+        DecodedReply reply;
+        reply.status = short_status;
+        return reply;
+    }
+    const std::string_view text = field.value;
+    if (text.starts_with("OK")) {
+        return {.status = ReplyStatus::ok, .text = text};
+    }
+    if (text.starts_with("NO")) {
+        return {.status = ReplyStatus::no, .text = text};
+    }
+    return {.status = ReplyStatus::malformed, .text = text};
+}
+
+} // namespace proto
