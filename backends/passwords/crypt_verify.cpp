@@ -1,0 +1,69 @@
+#include "backends/passwords/crypt_verify.hpp"
+
+#include "backends/secret.hpp"
+
+#include <crypt.h>
+#include <memory>
+
+namespace backends::passwords {
+
+namespace {
+
+// Made once with `mkpasswd -m yescrypt` (cost 5, "j9T", which is what crypt_gensalt picks by
+// default) from 24 random bytes that were then thrown away.
+constexpr std::string_view k_dummy_hash =
+    "$y$j9T$OLsHnmrGMfkYF7faxQuZn.$dBaKOek0nZZlwdBcQnGnKKsRwzeQUjgPhkCw3SycdhA";
+
+// Takes the same time wherever the first difference is; the length is not secret.
+bool constant_time_equals(std::string_view left, std::string_view right) {
+    if (left.size() != right.size())
+        return false;
+    volatile unsigned char difference = 0;
+    for (std::size_t i = 0; i < left.size(); ++i)
+        difference = difference | static_cast<unsigned char>(left[i] ^ right[i]);
+    return difference == 0;
+}
+
+bool holds_nul(std::string_view text) {
+    return text.find('\0') != std::string_view::npos;
+}
+
+// The scratch area of crypt_rn (32 KiB, so on the heap), wiped because it held the password.
+struct CryptScratch {
+    std::unique_ptr<crypt_data> data = std::make_unique<crypt_data>();
+    CryptScratch() = default;
+    CryptScratch(const CryptScratch&) = delete;
+    CryptScratch& operator=(const CryptScratch&) = delete;
+    ~CryptScratch() { wipe(data.get(), sizeof(crypt_data)); }
+};
+
+} // namespace
+
+bool crypt_matches(std::string_view password, std::string_view stored_hash) {
+    if (stored_hash.empty() || stored_hash.front() == '!' || stored_hash.front() == '*')
+        return false;
+    if (holds_nul(password) || holds_nul(stored_hash))
+        return false;
+    const Secret phrase(password);
+    const Secret setting(stored_hash);
+    CryptScratch scratch;
+    const char* hashed =
+        crypt_rn(phrase.c_str(), setting.c_str(), scratch.data.get(), sizeof(crypt_data));
+    // crypt_rn returns null on failure; the '*' check also covers crypt_r-style failure tokens.
+    if (hashed == nullptr || hashed[0] == '*')
+        return false;
+    return constant_time_equals(hashed, stored_hash);
+}
+
+bool crypt_supported(std::string_view hash) {
+    if (hash.empty() || holds_nul(hash))
+        return false;
+    const Secret setting(hash);
+    return crypt_checksalt(setting.c_str()) != CRYPT_SALT_INVALID;
+}
+
+std::string_view dummy_hash() {
+    return k_dummy_hash;
+}
+
+} // namespace backends::passwords

@@ -1,0 +1,22 @@
+// Checks a password against a crypt(3) hash with libxcrypt: yescrypt, gost-yescrypt, scrypt,
+// bcrypt, sha512crypt, sha256crypt, md5crypt, descrypt and the other methods it was built with.
+#pragma once
+
+#include <string_view>
+
+namespace backends::passwords {
+
+// True only when `password` hashes to `stored_hash`. False for an empty, locked ('!') or
+// disabled ('*') hash, for a hash libxcrypt cannot read, and for a password holding a NUL
+// byte (crypt would see only the part before it). Compares in constant time.
+bool crypt_matches(std::string_view password, std::string_view stored_hash);
+
+// True when libxcrypt recognises the hashing method of `hash`.
+bool crypt_supported(std::string_view hash);
+
+// A yescrypt hash, at libxcrypt's default cost, of a random password nobody knows. Checking a
+// password against it when there is no real hash (unknown user, locked account) makes those
+// answers take as long as a wrong password for a real user, so timing does not reveal them.
+std::string_view dummy_hash();
+
+} // namespace backends::passwords

@@ -1,0 +1,121 @@
+#include "backends/passwords/crypt_verify.hpp"
+
+#include <array>
+#include <crypt.h>
+#include <doctest/doctest.h>
+#include <fstream>
+#include <string>
+#include <vector>
+
+using backends::passwords::crypt_matches;
+using backends::passwords::crypt_supported;
+using backends::passwords::dummy_hash;
+
+namespace {
+
+struct Vector {
+    std::string method;
+    std::string password;
+    std::string hash;
+};
+
+std::vector<Vector> read_vectors() {
+    std::ifstream file(TEST_DATA_DIR "/shadow-vectors.txt");
+    REQUIRE(file);
+    std::vector<Vector> vectors;
+    std::string line;
+    while (std::getline(file, line)) {
+        if (line.empty() || line.front() == '#')
+            continue;
+        const auto first_tab = line.find('\t');
+        const auto second_tab = line.find('\t', first_tab + 1);
+        REQUIRE(second_tab != std::string::npos);
+        vectors.push_back({line.substr(0, first_tab),
+                           line.substr(first_tab + 1, second_tab - first_tab - 1),
+                           line.substr(second_tab + 1)});
+    }
+    return vectors;
+}
+
+// These methods read only a prefix of the password.
+bool truncates(const Vector& vector) {
+    const bool bcrypt = vector.method.starts_with("bcrypt") && vector.password.size() > 72;
+    const bool des = vector.method == "descrypt" && vector.password.size() > 8;
+    return bcrypt || des;
+}
+
+} // namespace
+
+TEST_CASE("every test vector verifies, in every method and with UTF-8 and long passwords") {
+    const auto vectors = read_vectors();
+    CHECK(vectors.size() >= 36);
+    for (const auto& vector : vectors) {
+        INFO(vector.method, " password of ", vector.password.size(), " bytes");
+        CHECK(crypt_supported(vector.hash));
+        CHECK(crypt_matches(vector.password, vector.hash));
+    }
+}
+
+TEST_CASE("a wrong password or a changed hash does not verify") {
+    for (const auto& vector : read_vectors()) {
+        INFO(vector.method, " password of ", vector.password.size(), " bytes");
+        CHECK_FALSE(crypt_matches("", vector.hash));
+
+        auto first_changed = vector.password;
+        first_changed.front() ^= 1;
+        CHECK_FALSE(crypt_matches(first_changed, vector.hash));
+
+        auto last_changed = vector.password;
+        last_changed.back() ^= 1;
+        CHECK(crypt_matches(last_changed, vector.hash) == truncates(vector));
+
+        auto hash_changed = vector.hash;
+        hash_changed.back() = hash_changed.back() == 'A' ? 'B' : 'A';
+        CHECK_FALSE(crypt_matches(vector.password, hash_changed));
+        CHECK_FALSE(crypt_matches(vector.password, "!" + vector.hash));
+        CHECK_FALSE(crypt_matches(vector.password, "*" + vector.hash));
+    }
+}
+
+TEST_CASE("bcrypt reads 72 bytes and descrypt 8: longer passwords with that prefix match") {
+    for (const auto& vector : read_vectors()) {
+        if (!truncates(vector))
+            continue;
+        INFO(vector.method);
+        const std::size_t used = vector.method == "descrypt" ? 8 : 72;
+        CHECK(crypt_matches(vector.password.substr(0, used) + "anything", vector.hash));
+        CHECK_FALSE(crypt_matches(vector.password.substr(0, used - 1), vector.hash));
+    }
+}
+
+TEST_CASE("unusable hashes never match") {
+    for (const std::string_view hash : {"", "!", "*", "*0", "!!", "x", "$9$garbage", "$6$"}) {
+        INFO(hash);
+        CHECK_FALSE(crypt_matches("", hash));
+        CHECK_FALSE(crypt_matches("Correct horse 1", hash));
+    }
+    CHECK_FALSE(crypt_supported(""));
+    CHECK_FALSE(crypt_supported("$9$garbage"));
+    CHECK_FALSE(crypt_supported("x"));
+}
+
+TEST_CASE("a password with a NUL byte never matches, even when crypt would see a match") {
+    const auto vectors = read_vectors();
+    const auto& vector = vectors.front();
+    REQUIRE(crypt_matches(vector.password, vector.hash));
+    const std::string with_nul = vector.password + std::string(1, '\0') + "tail";
+    CHECK_FALSE(crypt_matches(with_nul, vector.hash));
+    CHECK_FALSE(crypt_matches(vector.password, vector.hash + std::string(1, '\0')));
+}
+
+TEST_CASE("the dummy hash is yescrypt at libxcrypt's default cost and matches nothing simple") {
+    std::array<char, CRYPT_GENSALT_OUTPUT_SIZE> setting{};
+    REQUIRE(crypt_gensalt_rn("$y$", 0, nullptr, 0, setting.data(), setting.size()) != nullptr);
+    const std::string_view default_setting(setting.data());
+    const auto cost_prefix = default_setting.substr(0, default_setting.find('$', 3) + 1);
+    CHECK(cost_prefix == "$y$j9T$");
+    CHECK(dummy_hash().starts_with(cost_prefix));
+    CHECK(crypt_supported(dummy_hash()));
+    for (const std::string_view password : {"", "password", "Correct horse 1", "x"})
+        CHECK_FALSE(crypt_matches(password, dummy_hash()));
+}
