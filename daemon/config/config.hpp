@@ -10,6 +10,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <sys/types.h>
 #include <vector>
 
@@ -22,33 +23,33 @@ inline constexpr const char* k_default_debian_config = "/etc/default/saslauthd";
 inline constexpr const char* k_default_options_file = "/etc/saslauthd.conf";
 
 struct CacheSettings {
-    bool enabled = false;              // -c
-    std::size_t size_kb = 1024;        // -s
-    std::chrono::seconds ttl{28800};   // -t
+    bool enabled = false;            // -c
+    std::size_t size_kb = 1024;      // -s
+    std::chrono::seconds ttl{28800}; // -t
 };
 
 struct Config {
     // From flags (or sysconfig).
-    std::vector<std::string> mechanisms;       // -a, a chain tried in order
-    std::string socket_dir;                    // -m, absolute
-    std::string options_file;                  // -O
-    unsigned workers = 5;                      // -n; 0: one process per connection
-    bool foreground = false;                   // -f or -d
-    bool debug = false;                        // -d
-    bool verbose = false;                      // -V or -d
-    bool realm_join = false;                   // -r
-    bool accept_lock = true;                   // -l turns it off (accepted, no effect here)
+    std::vector<std::string> mechanisms; // -a, a chain tried in order
+    std::string socket_dir;              // -m, absolute
+    std::string options_file;            // -O
+    unsigned workers = 5;                // -n; 0: one process per connection
+    bool foreground = false;             // -f or -d
+    bool debug = false;                  // -d
+    bool verbose = false;                // -V or -d
+    bool realm_join = false;             // -r
+    bool accept_lock = true;             // -l turns it off (accepted, no effect here)
     CacheSettings cache;
 
     // From the options file.
-    mode_t socket_mode = 0777;                 // socket_mode, octal
-    std::optional<uid_t> socket_owner;         // socket_owner, user name or uid
-    std::optional<gid_t> socket_group;         // socket_group, group name or gid
+    mode_t socket_mode = 0777;                        // socket_mode, octal
+    std::optional<uid_t> socket_owner;                // socket_owner, user name or uid
+    std::optional<gid_t> socket_group;                // socket_group, group name or gid
     std::chrono::milliseconds request_timeout{5000};  // request_timeout, seconds
     std::chrono::milliseconds shutdown_timeout{5000}; // shutdown_timeout, seconds
-    std::size_t max_field = 8192;              // max_field_length, bytes
-    unsigned long worker_max_requests = 10000; // worker_max_requests, 0: never recycle
-    unsigned max_connections = 1024;           // max_connections, per worker
+    std::size_t max_field = 8192;                     // max_field_length, bytes
+    unsigned long worker_max_requests = 10000;        // worker_max_requests, 0: never recycle
+    unsigned max_connections = 1024;                  // max_connections, per worker
 
     backends::Options options; // the whole options file, for the backends
 };
@@ -61,9 +62,12 @@ struct Invocation {
     std::vector<std::string> warnings; // "file:line: ..." for settings that were ignored
 };
 
+// The build's default socket directory (CMake's SASLAUTHD_DEFAULT_SOCKET_DIR).
+std::string default_socket_dir();
+
 // Where the daemon looks for files it was not told about on the command line.
 struct Defaults {
-    std::string socket_dir = "/run/saslauthd";
+    std::string socket_dir = default_socket_dir();
     std::string sysconfig = k_default_sysconfig;
     std::string debian_config = k_default_debian_config;
     std::string options_file = k_default_options_file;
@@ -71,10 +75,13 @@ struct Defaults {
 
 // argv includes argv[0]. Without -a, the sysconfig file supplies defaults (SOCKETDIR, MECH,
 // FLAGS, or Debian's MECHANISMS, MECH_OPTIONS, THREADS, OPTIONS); `--sysconfig FILE` names
-// another one. Command-line flags always win.
+// another one, read even with -a; `--no-sysconfig` reads none. Command-line flags always win.
 std::expected<Invocation, ConfigError> load_config(std::span<const std::string> argv,
                                                    const Defaults& defaults = {});
 
 std::string usage_text(std::string_view program);
+
+// "saslauthd VERSION\nauthentication mechanisms: shadow ...\n", like Cyrus's -v.
+std::string version_text();
 
 } // namespace saslauthd

@@ -1,0 +1,53 @@
+#include "daemon/config/account_lookup.hpp"
+
+#include "daemon/config/number.hpp"
+
+#include <cerrno>
+#include <grp.h>
+#include <pwd.h>
+#include <vector>
+
+namespace saslauthd {
+
+namespace {
+
+constexpr unsigned long long k_max_id = 4294967294ULL; // (uid_t)-1 means "no change"
+constexpr std::size_t k_max_buffer = 1 << 20;
+
+// getpwnam_r and getgrnam_r: grow the buffer while the entry does not fit.
+template <typename Entry, typename Lookup>
+std::optional<Entry> look_up(const std::string& name, Lookup lookup) {
+    std::vector<char> buffer(16384);
+    while (true) {
+        Entry entry{};
+        Entry* found = nullptr;
+        const int status = lookup(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
+        if (status == ERANGE && buffer.size() < k_max_buffer) {
+            buffer.resize(buffer.size() * 2);
+            continue;
+        }
+        if (status != 0 || found == nullptr)
+            return std::nullopt;
+        return entry;
+    }
+}
+
+} // namespace
+
+std::optional<uid_t> find_user_id(const std::string& name_or_number) {
+    if (auto number = parse_number(name_or_number, 0, k_max_id))
+        return static_cast<uid_t>(*number);
+    if (auto entry = look_up<passwd>(name_or_number, getpwnam_r))
+        return entry->pw_uid;
+    return std::nullopt;
+}
+
+std::optional<gid_t> find_group_id(const std::string& name_or_number) {
+    if (auto number = parse_number(name_or_number, 0, k_max_id))
+        return static_cast<gid_t>(*number);
+    if (auto entry = look_up<group>(name_or_number, getgrnam_r))
+        return entry->gr_gid;
+    return std::nullopt;
+}
+
+} // namespace saslauthd

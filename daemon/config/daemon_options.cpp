@@ -1,0 +1,81 @@
+#include "daemon/config/daemon_options.hpp"
+
+#include "daemon/config/account_lookup.hpp"
+
+#include <charconv>
+
+namespace saslauthd {
+
+namespace {
+
+std::expected<void, ConfigError> read_socket_settings(const backends::Options& options,
+                                                      Config& config) {
+    if (const auto* mode = options.find("socket_mode")) {
+        const auto& text = mode->value;
+        unsigned number = 0;
+        const auto* end = text.data() + text.size();
+        const auto [stop, status] = std::from_chars(text.data(), end, number, 8);
+        if (text.empty() || status != std::errc{} || stop != end || number > 0777)
+            return std::unexpected(mode->error(
+                "expected an octal mode from 0 to 0777 such as 0660, got '" + text + "'"));
+        config.socket_mode = static_cast<mode_t>(number);
+    }
+    if (const auto* owner = options.find("socket_owner")) {
+        config.socket_owner = find_user_id(owner->value);
+        if (!config.socket_owner)
+            return std::unexpected(owner->error("no user '" + owner->value +
+                                                "'; give an existing user name or a uid"));
+    }
+    if (const auto* group = options.find("socket_group")) {
+        config.socket_group = find_group_id(group->value);
+        if (!config.socket_group)
+            return std::unexpected(group->error("no group '" + group->value +
+                                                "'; give an existing group name or a gid"));
+    }
+    return {};
+}
+
+std::expected<void, ConfigError> read_limits(const backends::Options& options, Config& config) {
+    using std::chrono::seconds;
+    const auto as_seconds = [](const std::chrono::milliseconds& value) {
+        return std::chrono::duration_cast<seconds>(value).count();
+    };
+    auto request_timeout =
+        options.get_integer("request_timeout", as_seconds(config.request_timeout), 1, 3600);
+    if (!request_timeout)
+        return std::unexpected(request_timeout.error());
+    auto shutdown_timeout =
+        options.get_integer("shutdown_timeout", as_seconds(config.shutdown_timeout), 0, 3600);
+    if (!shutdown_timeout)
+        return std::unexpected(shutdown_timeout.error());
+    auto max_field = options.get_integer("max_field_length",
+                                         static_cast<long long>(config.max_field), 256, 65535);
+    if (!max_field)
+        return std::unexpected(max_field.error());
+    auto max_requests =
+        options.get_integer("worker_max_requests",
+                            static_cast<long long>(config.worker_max_requests), 0, 1'000'000'000);
+    if (!max_requests)
+        return std::unexpected(max_requests.error());
+    auto max_connections = options.get_integer("max_connections", config.max_connections, 1, 65536);
+    if (!max_connections)
+        return std::unexpected(max_connections.error());
+
+    config.request_timeout = seconds(*request_timeout);
+    config.shutdown_timeout = seconds(*shutdown_timeout);
+    config.max_field = static_cast<std::size_t>(*max_field);
+    config.worker_max_requests = static_cast<unsigned long>(*max_requests);
+    config.max_connections = static_cast<unsigned>(*max_connections);
+    return {};
+}
+
+} // namespace
+
+std::expected<void, ConfigError> apply_daemon_options(const backends::Options& options,
+                                                      Config& config) {
+    if (auto done = read_socket_settings(options, config); !done)
+        return done;
+    return read_limits(options, config);
+}
+
+} // namespace saslauthd
