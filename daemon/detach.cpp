@@ -43,13 +43,17 @@ Detacher Detacher::start() {
     return Detacher(std::move(write_end));
 }
 
-void Detacher::ready() {
+void Detacher::release_stdio() {
     const int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null >= 0) {
         for (const int fd : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO})
             dup2(null, fd);
         close(null);
     }
+}
+
+void Detacher::ready() {
+    release_stdio();
     const char report = k_ready;
     while (write(m_report.get(), &report, 1) < 0 && errno == EINTR) {
     }

@@ -14,6 +14,10 @@ public:
     // In the child: report success, leave the terminal (stdio to /dev/null).
     void ready();
 
+    // In a worker forked before ready(): let go of the starter's terminal or pipes, so
+    // that whoever started the daemon sees end-of-file when the starter exits.
+    static void release_stdio();
+
 private:
     explicit Detacher(UniqueFd report) : m_report(std::move(report)) {}
     UniqueFd m_report;

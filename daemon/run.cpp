@@ -91,6 +91,8 @@ int serve(const Config& config, RequestHandler& handler) {
         if (getppid() != master_pid)
             return 0;
         runtime_dir->close_lock_in_child();
+        if (detacher)
+            Detacher::release_stdio();
         handler.on_worker_start();
         Worker worker(listener->get(), settings, handler);
         return worker.run();

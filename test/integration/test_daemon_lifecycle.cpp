@@ -4,7 +4,9 @@
 #include "harness.hpp"
 #include "raw_client.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <doctest/doctest.h>
 #include <filesystem>
@@ -243,8 +245,11 @@ TEST_CASE("detached: the starter exits 0 once the daemon listens") {
     auto argv = std::vector<std::string>{SASLAUTHD_BIN, "-m", socket_dir};
     for (const auto& arg : fixture.args())
         argv.push_back(arg);
+    // The starter's output pipes reach end-of-file once it exits: no worker keeps them.
+    const auto begin = std::chrono::steady_clock::now();
     const auto started = run_command(argv, {}, 10s);
     REQUIRE(started.status == 0);
+    CHECK(std::chrono::steady_clock::now() - begin < 5s);
     const auto pid = std::stoi(read_file(socket_dir + "/saslauthd.pid"));
     CHECK(authenticates(socket_dir + "/mux", "alice", k_password));
     CHECK(kill(pid, SIGTERM) == 0);
