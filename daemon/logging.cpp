@@ -5,7 +5,6 @@
 #include <Poco/FormattingChannel.h>
 #include <Poco/PatternFormatter.h>
 #include <Poco/SyslogChannel.h>
-
 #include <iostream>
 
 namespace saslauthd::logging {
@@ -13,19 +12,22 @@ namespace saslauthd::logging {
 void setup(Target target, bool verbose) {
     auto& root = Poco::Logger::root();
     if (target == Target::syslog) {
-        root.setChannel(Poco::AutoPtr<Poco::Channel>(
-            new Poco::SyslogChannel("saslauthd", Poco::SyslogChannel::SYSLOG_PID,
-                                    Poco::SyslogChannel::SYSLOG_AUTH)));
+        root.setChannel(Poco::AutoPtr<Poco::Channel>(new Poco::SyslogChannel(
+            "saslauthd", Poco::SyslogChannel::SYSLOG_PID, Poco::SyslogChannel::SYSLOG_AUTH)));
     } else {
         Poco::AutoPtr<Poco::Formatter> formatter(
             new Poco::PatternFormatter("%Y-%m-%d %H:%M:%S.%i saslauthd[%P]: %p: %t"));
-        Poco::AutoPtr<Poco::Channel> console(new Poco::ConsoleChannel(std::cerr));
-        root.setChannel(Poco::AutoPtr<Poco::Channel>(new Poco::FormattingChannel(formatter, console)));
+        // std::clog is stderr with a buffer: each line leaves in one write (std::endl flushes).
+        Poco::AutoPtr<Poco::Channel> console(new Poco::ConsoleChannel(std::clog));
+        root.setChannel(
+            Poco::AutoPtr<Poco::Channel>(new Poco::FormattingChannel(formatter, console)));
     }
     root.setLevel(verbose ? Poco::Message::PRIO_DEBUG : Poco::Message::PRIO_INFORMATION);
 }
 
-Poco::Logger& log() { return Poco::Logger::root(); }
+Poco::Logger& log() {
+    return Poco::Logger::root();
+}
 
 std::string field(std::string_view value) {
     static constexpr char k_hex[] = "0123456789abcdef";
