@@ -50,6 +50,9 @@ TEST_CASE("flags: every flag with a separate value") {
     REQUIRE(result);
     const auto& config = result->config;
     CHECK(config.cache.enabled);
+    // Until the cache exists, -c must not pass silently.
+    REQUIRE(result->warnings.size() == 1);
+    CHECK(result->warnings[0].find("not implemented") != std::string::npos);
     CHECK(config.foreground);
     CHECK_FALSE(config.debug);
     CHECK_FALSE(config.accept_lock);
