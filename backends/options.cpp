@@ -74,11 +74,9 @@ std::expected<long long, ConfigError> Options::get_integer(std::string_view key,
     long long number = 0;
     const auto& text = value->value;
     const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (status != std::errc{} || end != text.data() + text.size() || number < min ||
-        number > max)
+    if (status != std::errc{} || end != text.data() + text.size() || number < min || number > max)
         return std::unexpected(value->error("expected a whole number from " + std::to_string(min) +
-                                            " to " + std::to_string(max) + ", got '" + text +
-                                            "'"));
+                                            " to " + std::to_string(max) + ", got '" + text + "'"));
     return number;
 }
 
@@ -110,9 +108,9 @@ std::expected<Options, ConfigError> parse_options(std::string_view text,
             return std::unexpected(ConfigError{where + "expected 'key: value', found no ':'"});
         const auto key = trim(line.substr(0, colon));
         if (key.empty() || !std::ranges::all_of(key, is_key_char))
-            return std::unexpected(ConfigError{
-                where + "'" + std::string(key) +
-                "' is not a key: use letters, digits, '_' and '-' before the ':'"});
+            return std::unexpected(
+                ConfigError{where + "'" + std::string(key) +
+                            "' is not a key: use letters, digits, '_' and '-' before the ':'"});
         options.set(OptionValue{lower(key), std::string(trim(line.substr(colon + 1))), origin,
                                 line_number});
     }

@@ -7,11 +7,16 @@ namespace backends {
 
 std::string_view to_string(Verdict verdict) {
     switch (verdict) {
-    case Verdict::ok: return "ok";
-    case Verdict::bad_password: return "bad_password";
-    case Verdict::unknown_user: return "unknown_user";
-    case Verdict::disabled: return "disabled";
-    case Verdict::temp_failure: return "temp_failure";
+    case Verdict::ok:
+        return "ok";
+    case Verdict::bad_password:
+        return "bad_password";
+    case Verdict::unknown_user:
+        return "unknown_user";
+    case Verdict::disabled:
+        return "disabled";
+    case Verdict::temp_failure:
+        return "temp_failure";
     }
     return "invalid";
 }
@@ -22,7 +27,9 @@ constexpr std::array k_registry{
 };
 } // namespace
 
-std::span<const RegistryEntry> registry() { return k_registry; }
+std::span<const RegistryEntry> registry() {
+    return k_registry;
+}
 
 const RegistryEntry* find_backend(std::string_view name) {
     for (const auto& entry : k_registry)

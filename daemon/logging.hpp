@@ -3,7 +3,6 @@
 #pragma once
 
 #include <Poco/Logger.h>
-
 #include <string>
 #include <string_view>
 

@@ -1,3 +1,5 @@
 #include "daemon/run.hpp"
 
-int main(int argc, char** argv) { return saslauthd::run(argc, argv); }
+int main(int argc, char** argv) {
+    return saslauthd::run(argc, argv);
+}

@@ -92,7 +92,8 @@ void Master::reap_workers() {
         const auto backoff =
             slot->crashes <= 1
                 ? std::chrono::milliseconds(0)
-                : std::min(k_max_backoff, k_first_backoff * (1U << std::min(slot->crashes - 2, 7U)));
+                : std::min(k_max_backoff,
+                           k_first_backoff * (1U << std::min(slot->crashes - 2, 7U)));
         slot->restart_at = now + backoff;
         logging::log().error("worker " + std::to_string(pid) + " " + describe_exit(status) +
                              "; starting a new one in " + std::to_string(backoff.count()) + " ms");
@@ -155,7 +156,8 @@ void Master::stop_workers() {
         int status = 0;
         const pid_t pid = waitpid(-1, &status, WNOHANG);
         if (pid > 0) {
-            if (const auto slot = std::ranges::find(m_slots, pid, &Slot::pid); slot != m_slots.end())
+            if (const auto slot = std::ranges::find(m_slots, pid, &Slot::pid);
+                slot != m_slots.end())
                 slot->pid = 0;
         } else {
             usleep(10'000);

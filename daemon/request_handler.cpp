@@ -21,8 +21,8 @@ void log_request(const proto::RequestView& request, const Decision& decision,
                  std::chrono::steady_clock::duration elapsed) {
     using logging::field;
     const auto ms = std::chrono::duration<double, std::milli>(elapsed).count();
-    std::string line = "auth service=" + field(request.service) + " realm=" +
-                       field(request.realm) + " login=" + field(request.login);
+    std::string line = "auth service=" + field(request.service) + " realm=" + field(request.realm) +
+                       " login=" + field(request.login);
     if (request.client_addr)
         line += " client=" + field(*request.client_addr);
     line += " backend=" + std::string(decision.backend) +
@@ -60,8 +60,7 @@ Outcome RequestHandler::handle(const proto::RequestView& request) noexcept {
             login = joined_login;
         }
         const backends::Credentials credentials{login, request.password, request.service,
-                                                request.realm,
-                                                request.client_addr.value_or("")};
+                                                request.realm, request.client_addr.value_or("")};
         for (auto& backend : m_chain) {
             decision.backend = backend->name();
             decision.result = backend->verify(credentials);

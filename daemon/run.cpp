@@ -100,10 +100,10 @@ int serve(const Config& config, RequestHandler& handler) {
     const unsigned processes = std::max(config.workers, 1U);
     Master master(processes, config.shutdown_timeout, worker_body);
     const int status = master.run([&] {
-        logging::log().information(
-            "listening on " + runtime_dir->socket_path() + " with " +
-            (config.workers == 0 ? std::string("one process per request")
-                                 : std::to_string(config.workers) + " workers"));
+        logging::log().information("listening on " + runtime_dir->socket_path() + " with " +
+                                   (config.workers == 0
+                                        ? std::string("one process per request")
+                                        : std::to_string(config.workers) + " workers"));
         if (detacher)
             detacher->ready();
     });

@@ -15,7 +15,9 @@ namespace saslauthd {
 
 namespace {
 
-std::string system_error(const std::string& what) { return what + ": " + std::strerror(errno); }
+std::string system_error(const std::string& what) {
+    return what + ": " + std::strerror(errno);
+}
 
 std::string running_pid(const std::string& directory) {
     std::ifstream file(directory + "/saslauthd.pid");

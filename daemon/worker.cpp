@@ -135,8 +135,7 @@ void Worker::accept_ready() {
         }
         UniqueFd fd(accept4(m_listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (!fd) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                errno != ECONNABORTED)
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
                 logging::log().warning(std::string("accept: ") + std::strerror(errno));
             return;
         }

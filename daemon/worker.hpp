@@ -21,7 +21,7 @@ struct WorkerSettings {
     proto::Limits limits;
     unsigned long max_requests = 0; // then exit so the master starts a fresh one; 0: never
     unsigned max_connections = 1024;
-    bool fork_per_request = false;  // -n 0: verify each request in a process of its own
+    bool fork_per_request = false; // -n 0: verify each request in a process of its own
 };
 
 class Worker {

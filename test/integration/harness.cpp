@@ -56,7 +56,8 @@ bool in_ci() {
 }
 
 TempDir::TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "saslauthd-test-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "saslauthd-test-XXXXXX").string();
     if (mkdtemp(pattern.data()) == nullptr)
         throw std::runtime_error("mkdtemp failed");
     m_path = pattern;
@@ -185,14 +186,16 @@ int Daemon::stop(std::chrono::milliseconds timeout) {
 
 std::vector<pid_t> Daemon::workers() const {
     std::vector<pid_t> result;
-    std::istringstream children(
-        read_file("/proc/" + std::to_string(m_pid) + "/task/" + std::to_string(m_pid) + "/children"));
+    std::istringstream children(read_file("/proc/" + std::to_string(m_pid) + "/task/" +
+                                          std::to_string(m_pid) + "/children"));
     pid_t child = 0;
     while (children >> child)
         result.push_back(child);
     return result;
 }
 
-std::string Daemon::log() const { return read_file(m_log_path); }
+std::string Daemon::log() const {
+    return read_file(m_log_path);
+}
 
 } // namespace harness

@@ -21,7 +21,8 @@ std::string request(const std::vector<std::string>& fields) {
     return bytes;
 }
 
-Connection::Connection(const std::string& socket) : m_fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+Connection::Connection(const std::string& socket)
+    : m_fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
     std::strncpy(address.sun_path, socket.c_str(), sizeof address.sun_path - 1);
@@ -37,7 +38,8 @@ Connection::~Connection() {
 }
 
 void Connection::send(const std::string& bytes) {
-    if (::send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size()))
+    if (::send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(bytes.size()))
         throw std::runtime_error("short send");
 }
 
@@ -49,7 +51,9 @@ bool Connection::wait_closed(std::chrono::milliseconds timeout) {
     return recv(m_fd, &byte, 1, 0) <= 0;
 }
 
-void Connection::shutdown_write() { shutdown(m_fd, SHUT_WR); }
+void Connection::shutdown_write() {
+    shutdown(m_fd, SHUT_WR);
+}
 
 std::string Connection::read_reply(std::chrono::milliseconds timeout) {
     std::string reply;
