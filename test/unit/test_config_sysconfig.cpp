@@ -23,6 +23,11 @@ std::string error_of(const std::string& text) {
     return parsed.error().message;
 }
 
+// -c (in FLAGS and OPTIONS below) warns that the cache is not implemented; nothing else may.
+bool only_cache_warning(const std::vector<std::string>& warnings) {
+    return warnings.size() == 1 && warnings[0].starts_with("-c:");
+}
+
 } // namespace
 
 TEST_CASE("sysconfig: assignments, comments, blank lines and export") {
@@ -91,7 +96,7 @@ TEST_CASE("sysconfig: Fedora keys are read without -a") {
     CHECK(config.workers == 3);
     CHECK(config.cache.enabled);
     CHECK(config.options_file == options);
-    CHECK(result->warnings.empty());
+    CHECK(only_cache_warning(result->warnings));
 }
 
 TEST_CASE("sysconfig: the Debian defaults file when there is no sysconfig") {
@@ -114,7 +119,7 @@ TEST_CASE("sysconfig: the Debian defaults file when there is no sysconfig") {
     CHECK(config.workers == 7);
     CHECK(config.cache.enabled);
     CHECK(config.socket_dir == "/var/run/saslauthd");
-    CHECK(result->warnings.empty());
+    CHECK(only_cache_warning(result->warnings));
 }
 
 TEST_CASE("sysconfig: the sysconfig file is preferred to the Debian one") {
