@@ -60,9 +60,15 @@ rps() { sed -n 's/.*rps=\([0-9.]*\).*/\1/p' <<<"${results[$1]}"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f%%", (b > 0 ? 100 * a / b : 0) }'; }
 
 echo "== $(nproc) cores, $clients clients, $seconds s per run, sha512crypt users"
-floor_line=$("$build/bench/crypt_floor" "$hash" "$password" "$seconds")
-printf '%-34s %s\n' "crypt floor (crypt_rn alone)" "$floor_line"
-crypt_floor=$(sed -n 's/.*rps=\([0-9.]*\).*/\1/p' <<<"$floor_line")
+# The crypt floor is measured first and last: the mean is the reference, the two values
+# show how much the machine's speed drifted during the run.
+crypt_floor() {
+    local line
+    line=$("$build/bench/crypt_floor" "$hash" "$password" "$seconds")
+    printf '%-34s %s\n' "crypt floor (crypt_rn alone) $1" "$line" >&2
+    sed -n 's/.*rps=\([0-9.]*\).*/\1/p' <<<"$line"
+}
+floor_before=$(crypt_floor before)
 
 mkdir -p "$work/noop" "$work/ours" "$work/cyrus"
 "$build/bench/noop_server" "$work/noop/mux" 5 &
@@ -85,8 +91,11 @@ load "cyrus -a shadow" "$work/cyrus/mux" --clients "$clients"
 load "cyrus, 1 probe client" "$work/cyrus/mux" --clients 1
 load "cyrus, 1 probe, 100 stalled" "$work/cyrus/mux" --clients 1 --stalled 100 --timeout-ms 2000
 
+floor_after=$(crypt_floor after)
+crypt_floor=$(awk -v a="$floor_before" -v b="$floor_after" 'BEGIN { print (a + b) / 2 }')
+
 echo
-echo "== ratios"
+echo "== ratios (crypt floor: mean of $floor_before and $floor_after)"
 echo "ours  / crypt floor:          $(ratio "$(rps 'ours -a shadow')" "$crypt_floor")"
 echo "cyrus / crypt floor:          $(ratio "$(rps 'cyrus -a shadow')" "$crypt_floor")"
 echo "ours  / cyrus:                $(ratio "$(rps 'ours -a shadow')" "$(rps 'cyrus -a shadow')")"
