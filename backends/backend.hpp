@@ -3,6 +3,7 @@
 
 #include "backends/options.hpp"
 
+#include <chrono>
 #include <expected>
 #include <memory>
 #include <span>
@@ -24,6 +25,9 @@ std::string_view to_string(Verdict verdict);
 struct Result {
     Verdict verdict = Verdict::temp_failure;
     std::string reason; // for the log only; never a password or a stored hash
+    // A failure's reply waits this long (PAM's fail delay): a timer in the worker's event
+    // loop holds the reply, so no process sleeps. Ignored for `ok`.
+    std::chrono::microseconds reply_delay{0};
 };
 
 struct Credentials {
@@ -41,6 +45,9 @@ public:
     // Runs in each worker after fork: open connections, reset per-process state.
     virtual void on_worker_start() {}
     virtual Result verify(const Credentials& credentials) noexcept = 0;
+    // True once this process should be replaced after the current request (modules that
+    // leak); the worker finishes its connections and the master starts a fresh one.
+    virtual bool wants_retirement() const noexcept { return false; }
 };
 
 // Runs in the master before the workers fork: validates its settings from `options`.

@@ -69,8 +69,16 @@ Outcome RequestHandler::handle(const proto::RequestView& request) noexcept {
         }
     }
     log_request(request, decision, std::chrono::steady_clock::now() - started);
-    const bool ok = decision.result.verdict == Verdict::ok;
-    return {decision.result.verdict, ok ? proto::k_reply_ok : proto::k_reply_failed};
+    if (decision.result.verdict == Verdict::ok)
+        return {Verdict::ok, proto::k_reply_ok, {}};
+    return {decision.result.verdict, proto::k_reply_failed, decision.result.reply_delay};
+}
+
+bool RequestHandler::wants_retirement() const noexcept {
+    for (const auto& backend : m_chain)
+        if (backend->wants_retirement())
+            return true;
+    return false;
 }
 
 void RequestHandler::log_rejected(std::string_view reason) noexcept {

@@ -4,6 +4,7 @@
 #include "backends/backend.hpp"
 #include "client/proto/wire.hpp"
 
+#include <chrono>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -12,7 +13,8 @@ namespace saslauthd {
 
 struct Outcome {
     backends::Verdict verdict = backends::Verdict::temp_failure;
-    std::string_view reply; // proto::k_reply_ok or proto::k_reply_failed
+    std::string_view reply;                   // proto::k_reply_ok or proto::k_reply_failed
+    std::chrono::microseconds reply_delay{0}; // hold a failure's reply this long
 };
 
 class RequestHandler {
@@ -26,6 +28,9 @@ public:
 
     // A request that could not be decoded: logged, answered NO.
     void log_rejected(std::string_view reason) noexcept;
+
+    // A backend asks for this process to be replaced (see Backend::wants_retirement).
+    bool wants_retirement() const noexcept;
 
 private:
     std::vector<std::unique_ptr<backends::Backend>> m_chain;

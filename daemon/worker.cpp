@@ -11,6 +11,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace saslauthd {
@@ -93,10 +94,14 @@ int Worker::run() {
                 accept_ready();
             } else if (const auto found = m_connections.find(fd); found != m_connections.end()) {
                 auto& connection = found->second;
-                if (connection.answered)
+                if (connection.delayed) {
+                    if ((events[i].events & (EPOLLHUP | EPOLLERR)) != 0)
+                        close(connection); // the client left before its reply was due
+                } else if (connection.answered) {
                     write_ready(connection);
-                else
+                } else {
                     read_ready(connection);
+                }
             }
         }
         expire_deadlines();
@@ -202,9 +207,11 @@ void Worker::serve(Connection& connection, const proto::RequestView& request) {
     if (m_settings.fork_per_request) {
         serve_in_child(connection, request);
     } else {
-        answer(connection, m_handler.handle(request).reply);
+        const auto outcome = m_handler.handle(request);
+        answer(connection, outcome.reply, outcome.reply_delay);
     }
-    if (m_settings.max_requests != 0 && m_served >= m_settings.max_requests)
+    if ((m_settings.max_requests != 0 && m_served >= m_settings.max_requests) ||
+        m_handler.wants_retirement())
         begin_stop();
 }
 
@@ -218,7 +225,10 @@ void Worker::serve_in_child(Connection& connection, const proto::RequestView& re
     if (pid == 0) {
         // The child answers with a blocking send bounded by the request timeout.
         m_handler.on_worker_start();
-        const auto reply = proto::encode_reply(m_handler.handle(request).reply);
+        const auto outcome = m_handler.handle(request);
+        // This process serves nobody else, so it may simply wait out a failure delay.
+        std::this_thread::sleep_for(outcome.reply_delay);
+        const auto reply = proto::encode_reply(outcome.reply);
         connection.received.clear();
         const int fd = connection.fd.get();
         fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -237,10 +247,25 @@ void Worker::serve_in_child(Connection& connection, const proto::RequestView& re
     close(connection);
 }
 
-void Worker::answer(Connection& connection, std::string_view text) {
+void Worker::answer(Connection& connection, std::string_view text,
+                    std::chrono::microseconds delay) {
     connection.answered = true;
     connection.received.clear();
     connection.reply = proto::encode_reply(text);
+    if (delay > std::chrono::microseconds::zero()) {
+        // Only hang-ups are watched until the reply is due.
+        connection.delayed = true;
+        epoll_event event{};
+        event.data.fd = connection.fd.get();
+        epoll_ctl(m_epoll.get(), EPOLL_CTL_MOD, connection.fd.get(), &event);
+        const auto due = Clock::now() + std::chrono::ceil<Clock::duration>(delay);
+        set_deadline(connection, m_stopping ? std::min(due, connection.deadline) : due);
+        return;
+    }
+    send_reply(connection);
+}
+
+void Worker::send_reply(Connection& connection) {
     if (!write_some(connection.fd.get(), connection.reply, connection.reply_sent) ||
         connection.reply_sent == connection.reply.size()) {
         close(connection);
@@ -278,6 +303,12 @@ void Worker::expire_deadlines() {
     while (!m_deadlines.empty() && m_deadlines.begin()->first <= now) {
         const int fd = m_deadlines.begin()->second;
         auto& connection = m_connections.at(fd);
+        if (connection.delayed) {
+            connection.delayed = false;
+            set_deadline(connection, now + m_settings.request_timeout);
+            send_reply(connection);
+            continue;
+        }
         if (connection.received.size() > 0)
             logging::log().debug("closed a connection that sent an incomplete request in time");
         close(connection);

@@ -42,6 +42,7 @@ private:
         std::string reply;
         std::size_t reply_sent = 0;
         bool answered = false;
+        bool delayed = false; // the reply waits for its deadline (a failure delay)
         Clock::time_point deadline;
     };
 
@@ -51,7 +52,9 @@ private:
     void write_ready(Connection& connection);
     void serve(Connection& connection, const proto::RequestView& request);
     void serve_in_child(Connection& connection, const proto::RequestView& request);
-    void answer(Connection& connection, std::string_view text);
+    void answer(Connection& connection, std::string_view text,
+                std::chrono::microseconds delay = {});
+    void send_reply(Connection& connection);
     void close(Connection& connection);
     void set_deadline(Connection& connection, Clock::time_point deadline);
     void expire_deadlines();
