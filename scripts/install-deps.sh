@@ -5,7 +5,8 @@ set -euo pipefail
 packages=(
     build-essential cmake ninja-build pkg-config clang-format
     libcrypt-dev libpoco-dev libsystemd-dev doctest-dev
-    sasl2-bin whois python3
+    libpam0g-dev libpam-pwdfile libsasl2-dev libsasl2-modules
+    sasl2-bin whois python3 passwd
     clang libclang-rt-14-dev
 )
 
