@@ -3,7 +3,7 @@
 // connections held open beside them. Prints one line of results.
 //
 // loadgen --socket PATH --credentials FILE [--clients N] [--seconds S] [--client-addr A]
-//         [--stalled N] [--timeout-ms MS]
+//         [--stalled N] [--timeout-ms MS] [--service NAME]
 // The credentials file has one "login<TAB>password<TAB>OK|NO" per line.
 #include "client/client.hpp"
 
@@ -39,6 +39,7 @@ struct Settings {
     std::vector<Credential> credentials;
     unsigned clients = 16;
     std::chrono::milliseconds duration{10000};
+    std::string service = "imap";
     std::optional<std::string> client_addr;
     unsigned stalled = 0;
     std::chrono::milliseconds timeout{30000};
@@ -82,6 +83,8 @@ std::optional<Settings> parse_arguments(int argc, char** argv) {
             settings.clients = number(value);
         else if (flag == "--seconds")
             settings.duration = std::chrono::seconds(number(value));
+        else if (flag == "--service")
+            settings.service = value;
         else if (flag == "--client-addr")
             settings.client_addr = value;
         else if (flag == "--stalled")
@@ -101,8 +104,8 @@ void run_client(const Settings& settings, unsigned index, Clock::time_point end,
     const client::Timeouts timeouts{settings.timeout, settings.timeout};
     for (std::size_t turn = index; Clock::now() < end; turn += settings.clients) {
         const auto& credential = settings.credentials[turn % settings.credentials.size()];
-        const proto::RequestView request{credential.login, credential.password, "imap", "",
-                                         settings.client_addr};
+        const proto::RequestView request{credential.login, credential.password, settings.service,
+                                         "", settings.client_addr};
         const auto start = Clock::now();
         const auto reply = client::authenticate(settings.socket_path, request, timeouts);
         const auto elapsed =
@@ -171,7 +174,8 @@ int main(int argc, char** argv) {
     const auto settings = parse_arguments(argc, argv);
     if (!settings) {
         std::cerr << "usage: loadgen --socket PATH --credentials FILE [--clients N] "
-                     "[--seconds S] [--client-addr A] [--stalled N] [--timeout-ms MS]\n";
+                     "[--seconds S] [--client-addr A] [--stalled N] [--timeout-ms MS] "
+                     "[--service NAME]\n";
         return 2;
     }
     // The stalled connections land first; the clients' time starts after them.
@@ -198,8 +202,9 @@ int main(int argc, char** argv) {
         failed += tally.failed;
     }
     std::sort(latencies.begin(), latencies.end());
-    std::printf("requests=%zu rps=%.1f p50_us=%u p99_us=%u wrong=%lu failed=%lu\n",
+    std::printf("requests=%zu rps=%.1f min_us=%u p50_us=%u p99_us=%u wrong=%lu failed=%lu\n",
                 latencies.size(), static_cast<double>(latencies.size()) / seconds,
-                percentile(latencies, 0.50), percentile(latencies, 0.99), wrong, failed);
+                percentile(latencies, 0.0), percentile(latencies, 0.50),
+                percentile(latencies, 0.99), wrong, failed);
     return wrong == 0 ? 0 : 1;
 }

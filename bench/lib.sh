@@ -1,0 +1,59 @@
+# Shared by the bench/run*.sh scripts: temporary users, waiting for sockets, measured runs.
+# Expects: $build (build tree), $seconds (per run), $work (a private temporary directory).
+
+created_users=()
+background_pids=()
+declare -A results
+
+bench_cleanup() {
+    for pid in "${background_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pidfile in "$work"/*/saslauthd.pid; do
+        [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null
+    done
+    for user in "${created_users[@]}"; do userdel "$user" 2>/dev/null || true; done
+    sleep 0.5
+    rm -rf "$work"
+}
+
+require_root_and_build() {
+    [ "$(id -u)" -eq 0 ] || { echo "$0: needs root (creates temporary users)" >&2; exit 1; }
+    [ -x "$build/bench/loadgen" ] || { echo "$0: build first (scripts/build.sh $build)" >&2; exit 1; }
+}
+
+# create_users COUNT HASH PASSWORD: users sasl_bench_0.. with HASH; writes $work/good
+# (right password) and $work/bad (wrong password) credential lists for loadgen.
+create_users() {
+    local count=$1 hash=$2 password=$3
+    for i in $(seq 0 $((count - 1))); do
+        local user=sasl_bench_$i
+        useradd --no-create-home --no-user-group --shell /usr/sbin/nologin --password "$hash" "$user"
+        created_users+=("$user")
+        printf '%s\t%s\tOK\n' "$user" "$password" >>"$work/good"
+        printf '%s\t%s\tNO\n' "$user" "not-$password" >>"$work/bad"
+    done
+}
+
+wait_for_socket() {
+    for _ in $(seq 100); do
+        [ -S "$1" ] && return 0
+        sleep 0.1
+    done
+    echo "$0: no socket at $1" >&2
+    exit 1
+}
+
+# load NAME SOCKET CREDENTIALS [loadgen options...]: one measured run, remembered as NAME.
+load() {
+    local name=$1 socket=$2 credentials=$3
+    shift 3
+    local line
+    line=$("$build/bench/loadgen" --socket "$socket" --credentials "$credentials" \
+        --seconds "$seconds" "$@") || { echo "$0: $name: wrong replies: $line" >&2; exit 1; }
+    results[$name]=$line
+    printf '%-44s %s\n' "$name" "$line"
+}
+
+# metric NAME KEY: a number from a remembered run, e.g. metric "ours" rps
+metric() { sed -n "s/.*$2=\\([0-9.]*\\).*/\\1/p" <<<"${results[$1]}"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f%%", (b > 0 ? 100 * a / b : 0) }'; }
+times() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0fx", a / b; else print "inf (reference 0)" }'; }
