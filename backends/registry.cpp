@@ -1,4 +1,5 @@
 #include "backends/backend.hpp"
+#include "backends/pam/pam_backend.hpp"
 #include "backends/shadow/shadow_backend.hpp"
 
 #include <array>
@@ -24,6 +25,7 @@ std::string_view to_string(Verdict verdict) {
 namespace {
 constexpr std::array k_registry{
     RegistryEntry{"shadow", &shadow::create},
+    RegistryEntry{"pam", &pam::create},
 };
 } // namespace
 
