@@ -4,6 +4,7 @@
 #include "backends/pam/pam_verdict.hpp"
 
 #include <climits>
+#include <filesystem>
 #include <security/pam_appl.h>
 #include <string>
 
@@ -18,6 +19,14 @@ constexpr long long k_default_max_transactions = 1000;
 bool usable_service_name(std::string_view service) {
     return !service.empty() && service.find('/') == std::string_view::npos && service != "." &&
            service != "..";
+}
+
+// A typo in pam_service would otherwise fall back silently to the "other" stack.
+bool service_file_exists(const std::string& service) {
+    for (const char* directory : {"/etc/pam.d/", "/usr/lib/pam.d/"})
+        if (std::filesystem::exists(directory + service))
+            return true;
+    return false;
 }
 
 // The client address is "ip;port": PAM wants the host.
@@ -141,6 +150,10 @@ std::expected<std::unique_ptr<Backend>, ConfigError> create(const Options& optio
                 "'" + setting->value +
                 "' is not a PAM service name; name a file in /etc/pam.d, or remove the line to "
                 "use each request's service"));
+        if (!service_file_exists(setting->value))
+            return std::unexpected(setting->error(
+                "no PAM service file /etc/pam.d/" + setting->value +
+                "; create it, or fix the name (without it PAM would use the \"other\" stack)"));
         fixed_service = setting->value;
     }
     const auto max_transactions =
