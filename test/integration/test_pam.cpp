@@ -216,6 +216,49 @@ TEST_SUITE("integration::pam") {
             CHECK(authenticates(daemon, "carol", k_password, service.name()));
     }
 
+    TEST_CASE("a module that crashes its worker costs only that request") {
+        if (!have_root())
+            return;
+        TempDir dir;
+        // pam_exec's child is the worker's child: for user "crashme" it kills the worker
+        // with SIGSEGV, as a crashing module would.
+        dir.write("crash.sh",
+                  "#!/bin/sh\n[ \"$PAM_USER\" = crashme ] && kill -SEGV $PPID\nexit 0\n", 0755);
+        const PamService service("auth requisite pam_exec.so quiet " + (dir / "crash.sh") + "\n" +
+                                 pwdfile_stack(dir, "carol"));
+        Daemon daemon(dir, pam_args(dir, "", {"-n", "2"}));
+        REQUIRE(daemon.wait_ready());
+        const auto before = daemon.workers();
+
+        std::atomic<bool> done{false};
+        std::atomic<int> answered{0};
+        std::atomic<int> failed{0};
+        std::thread steady([&] {
+            while (!done) {
+                const auto reply = client::authenticate(
+                    daemon.socket_path(), {"carol", k_password, service.name(), "", {}});
+                (reply && reply->ok ? answered : failed)++;
+            }
+        });
+        for (int i = 0; i < 3; ++i) {
+            const auto reply = client::authenticate(
+                daemon.socket_path(), {"crashme", k_password, service.name(), "", {}});
+            CHECK_FALSE((reply && reply->ok));
+            std::this_thread::sleep_for(100ms);
+        }
+        std::this_thread::sleep_for(300ms);
+        done = true;
+        steady.join();
+        CHECK(answered > 0);
+        CHECK(failed == 0);
+        CHECK(daemon.running());
+        CHECK(eventually([&] {
+            const auto now = daemon.workers();
+            return now.size() == 2 && now != before;
+        }));
+        CHECK(authenticates(daemon, "carol", k_password, service.name()));
+    }
+
     TEST_CASE("bad pam settings stop the daemon with file:line") {
         TempDir dir;
         for (const std::string options :
