@@ -1,6 +1,8 @@
 // Postfix's path to the daemon: libsasl2 with pwcheck_method: saslauthd, driven by sasl_check
-// through sasl_checkpass, PLAIN and LOGIN, against the real daemon on the shadow backend.
+// through sasl_checkpass, PLAIN and LOGIN, against the real daemon on the shadow and pam
+// backends.
 #include "harness.hpp"
+#include "pam_fixture.hpp"
 
 #include <chrono>
 #include <doctest/doctest.h>
@@ -199,6 +201,41 @@ TEST_SUITE("integration::libsasl2") {
             // SASL_FAIL, where a refused password is SASL_BADAUTH (-13).
             CHECK(answer.line.starts_with("NO SASL(-1): generic failure"));
             CHECK(std::chrono::steady_clock::now() - started < 5s);
+        }
+    }
+
+    TEST_CASE("libsasl2 through the pam backend, with and without -r") {
+        if (!pam_fixture::have_root())
+            return;
+        TempDir dir;
+        const auto hash = pam_fixture::sha512_hash(k_password);
+        dir.write("passwd", "alice:" + hash + "\nalice@EXAMPLE.ORG:" + hash + "\n");
+        const pam_fixture::PamService service(
+            "auth required pam_pwdfile.so nodelay pwdfile=" + (dir / "passwd") +
+            "\naccount required pam_permit.so\n");
+        dir.write("saslauthd.conf", "pam_service: " + service.name() + "\n");
+        const auto confdir = dir.path().string();
+        for (const bool join_realm : {false, true}) {
+            CAPTURE(join_realm);
+            std::vector<std::string> args{"-a", "pam", "-n", "2", "-O", dir / "saslauthd.conf"};
+            if (join_realm)
+                args.push_back("-r");
+            Daemon daemon(dir, args);
+            REQUIRE(daemon.wait_ready());
+            write_sasl_conf(dir, daemon.socket_path());
+            for (const auto mode : k_modes) {
+                CAPTURE(name(mode));
+                CHECK(sasl_check(confdir, mode, "alice", k_password).ok());
+                CHECK(sasl_check(confdir, mode, "alice@EXAMPLE.ORG", k_password).ok());
+                CHECK(sasl_check(confdir, mode, "alice", k_wrong_password).refused());
+                CHECK(sasl_check(confdir, mode, "nobody", k_password).refused());
+                // Only with -r does the backend see the realm: OTHER.ORG has no such user.
+                CHECK(sasl_check(confdir, mode, "alice@OTHER.ORG", k_password).ok() != join_realm);
+            }
+            CHECK(daemon.stop() == 0);
+            const auto log = daemon.log();
+            CHECK(log.find("backend=pam verdict=ok") != std::string::npos);
+            check_log_is_clean(log);
         }
     }
 }
