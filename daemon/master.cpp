@@ -63,6 +63,8 @@ void Master::spawn(Slot& slot) {
     }
     slot.pid = pid;
     slot.started = Clock::now();
+    if (m_started)
+        ++m_restarts;
     logging::log().debug("started worker " + std::to_string(pid));
 }
 
@@ -100,8 +102,9 @@ void Master::reap_workers() {
     }
 }
 
-int Master::wait_timeout_ms() const {
-    auto next = Clock::time_point::max();
+int Master::wait_timeout_ms(std::chrono::milliseconds tick_interval,
+                            Clock::time_point next_tick) const {
+    auto next = tick_interval.count() > 0 ? next_tick : Clock::time_point::max();
     for (const auto& slot : m_slots)
         if (slot.pid == 0)
             next = std::min(next, slot.restart_at);
@@ -111,7 +114,7 @@ int Master::wait_timeout_ms() const {
     return static_cast<int>(std::max<long long>(ms, 0));
 }
 
-int Master::run(const std::function<void()>& on_ready) {
+int Master::run(const MasterEvents& events) {
     auto signals = handled_signals();
     sigprocmask(SIG_BLOCK, &signals, nullptr);
     UniqueFd signal_fd(signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
@@ -120,12 +123,21 @@ int Master::run(const std::function<void()>& on_ready) {
         return 1;
     }
     start_due_workers();
-    on_ready();
+    m_started = true;
+    if (events.ready)
+        events.ready();
+    auto next_tick = Clock::now() + events.tick_interval;
 
     for (;;) {
         pollfd poll_fd{signal_fd.get(), POLLIN, 0};
-        if (poll(&poll_fd, 1, wait_timeout_ms()) < 0 && errno != EINTR)
+        if (poll(&poll_fd, 1, wait_timeout_ms(events.tick_interval, next_tick)) < 0 &&
+            errno != EINTR)
             break;
+        if (events.tick_interval.count() > 0 && Clock::now() >= next_tick) {
+            next_tick = Clock::now() + events.tick_interval;
+            if (events.tick)
+                events.tick();
+        }
         signalfd_siginfo info{};
         bool stop = false;
         while (read(signal_fd.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
@@ -140,6 +152,8 @@ int Master::run(const std::function<void()>& on_ready) {
         start_due_workers();
     }
     logging::log().information("stopping");
+    if (events.stopping)
+        events.stopping();
     stop_workers();
     return 0;
 }

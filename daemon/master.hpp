@@ -10,14 +10,26 @@
 
 namespace saslauthd {
 
+// What the master reports as it goes; every member may be left empty.
+struct MasterEvents {
+    std::function<void()> ready; // the first workers are running
+    std::function<void()> tick;  // every tick_interval (status, watchdog)
+    std::chrono::milliseconds tick_interval{0};
+    std::function<void()> stopping; // SIGTERM/SIGINT arrived; workers are being stopped
+};
+
 class Master {
 public:
     // `worker_body` runs in each forked worker and returns its exit status.
     Master(unsigned workers, std::chrono::milliseconds shutdown_timeout,
            std::function<int()> worker_body);
 
-    // Forks the workers, calls `on_ready`, then supervises until asked to stop.
-    int run(const std::function<void()>& on_ready);
+    // Forks the workers, reports `events.ready`, then supervises until asked to stop.
+    int run(const MasterEvents& events);
+
+    unsigned workers() const { return static_cast<unsigned>(m_slots.size()); }
+    // Workers started again after the first ones: crashes and recycling.
+    unsigned long restarts() const { return m_restarts; }
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -33,11 +45,13 @@ private:
     void start_due_workers();
     void reap_workers();
     void stop_workers();
-    int wait_timeout_ms() const;
+    int wait_timeout_ms(std::chrono::milliseconds tick_interval, Clock::time_point next_tick) const;
 
     std::vector<Slot> m_slots;
     std::chrono::milliseconds m_shutdown_timeout;
     std::function<int()> m_worker_body;
+    unsigned long m_restarts = 0;
+    bool m_started = false;
 };
 
 } // namespace saslauthd

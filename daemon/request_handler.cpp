@@ -69,6 +69,8 @@ Outcome RequestHandler::handle(const proto::RequestView& request) noexcept {
         }
     }
     log_request(request, decision, std::chrono::steady_clock::now() - started);
+    if (m_counters != nullptr)
+        m_counters->count(decision.result.verdict);
     if (decision.result.verdict == Verdict::ok)
         return {Verdict::ok, proto::k_reply_ok, {}};
     return {decision.result.verdict, proto::k_reply_failed, decision.result.reply_delay};
@@ -83,6 +85,8 @@ bool RequestHandler::wants_retirement() const noexcept {
 
 void RequestHandler::log_rejected(std::string_view reason) noexcept {
     logging::log().notice("rejected request: " + std::string(reason));
+    if (m_counters != nullptr)
+        m_counters->rejected.fetch_add(1, std::memory_order_relaxed);
 }
 
 } // namespace saslauthd

@@ -3,6 +3,7 @@
 
 #include "backends/backend.hpp"
 #include "client/proto/wire.hpp"
+#include "daemon/request_counters.hpp"
 
 #include <chrono>
 #include <memory>
@@ -21,6 +22,9 @@ class RequestHandler {
 public:
     RequestHandler(std::vector<std::unique_ptr<backends::Backend>> chain, bool realm_join);
 
+    // Every later request is counted there (shared with the master).
+    void count_into(RequestCounters& counters) { m_counters = &counters; }
+
     // Runs after fork in every process that serves requests.
     void on_worker_start();
 
@@ -35,6 +39,7 @@ public:
 private:
     std::vector<std::unique_ptr<backends::Backend>> m_chain;
     bool m_realm_join;
+    RequestCounters* m_counters = nullptr;
 };
 
 } // namespace saslauthd

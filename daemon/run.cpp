@@ -4,8 +4,10 @@
 #include "daemon/detach.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/master.hpp"
+#include "daemon/request_counters.hpp"
 #include "daemon/request_handler.hpp"
 #include "daemon/runtime_dir.hpp"
+#include "daemon/systemd.hpp"
 #include "daemon/worker.hpp"
 
 #include <algorithm>
@@ -68,6 +70,49 @@ WorkerSettings worker_settings(const Config& config) {
     return settings;
 }
 
+// The socket systemd passed (socket activation), else our own SOCKETDIR/mux.
+std::expected<UniqueFd, std::string> open_listener(RuntimeDir& runtime_dir, const Config& config) {
+    auto activated = systemd::activated_socket();
+    if (!activated)
+        return std::unexpected(activated.error());
+    if (*activated) {
+        logging::log().information("using the listening socket passed by systemd");
+        return std::move(**activated);
+    }
+    return runtime_dir.listen(
+        SocketSettings{config.socket_mode, config.socket_owner, config.socket_group});
+}
+
+// What systemd hears: readiness, a status line, watchdog pings, stopping.
+MasterEvents master_events(const Config& config, const Master& master,
+                           const RequestCounters& counters, const std::string& socket,
+                           std::optional<Detacher>& detacher) {
+    auto status = [&master, &counters] {
+        return "STATUS=" + std::to_string(master.workers()) + " workers, " +
+               std::to_string(master.restarts()) + " restarts; " + describe(counters);
+    };
+    const auto watchdog = systemd::watchdog_interval();
+    MasterEvents events;
+    events.ready = [&config, &detacher, socket, status] {
+        logging::log().information("listening on " + socket + " with " +
+                                   (config.workers == 0
+                                        ? std::string("one process per request")
+                                        : std::to_string(config.workers) + " workers"));
+        if (detacher)
+            detacher->ready();
+        systemd::notify("READY=1\n" + status());
+    };
+    // Half the watchdog interval, as sd_watchdog_enabled(3) advises; else a status refresh.
+    events.tick_interval =
+        watchdog ? std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog / 2)
+                 : std::chrono::milliseconds(5000);
+    events.tick = [status, watchdog] {
+        systemd::notify(status() + (watchdog ? "\nWATCHDOG=1" : ""));
+    };
+    events.stopping = [] { systemd::notify("STOPPING=1"); };
+    return events;
+}
+
 int serve(const Config& config, RequestHandler& handler) {
     std::optional<Detacher> detacher;
     if (!config.foreground)
@@ -76,13 +121,14 @@ int serve(const Config& config, RequestHandler& handler) {
     auto runtime_dir = RuntimeDir::claim(config.socket_dir);
     if (!runtime_dir)
         return startup_failure(runtime_dir.error(), config);
-    auto listener = runtime_dir->listen(
-        SocketSettings{config.socket_mode, config.socket_owner, config.socket_group});
+    auto listener = open_listener(*runtime_dir, config);
     if (!listener)
         return startup_failure(listener.error(), config);
     if (auto written = runtime_dir->write_pid(getpid()); !written)
         return startup_failure(written.error(), config);
 
+    auto& counters = RequestCounters::create_shared();
+    handler.count_into(counters);
     const auto settings = worker_settings(config);
     const pid_t master_pid = getpid();
     auto worker_body = [&]() -> int {
@@ -99,14 +145,8 @@ int serve(const Config& config, RequestHandler& handler) {
     };
     const unsigned processes = std::max(config.workers, 1U);
     Master master(processes, config.shutdown_timeout, worker_body);
-    const int status = master.run([&] {
-        logging::log().information("listening on " + runtime_dir->socket_path() + " with " +
-                                   (config.workers == 0
-                                        ? std::string("one process per request")
-                                        : std::to_string(config.workers) + " workers"));
-        if (detacher)
-            detacher->ready();
-    });
+    const int status =
+        master.run(master_events(config, master, counters, runtime_dir->socket_path(), detacher));
     listener->reset();
     runtime_dir->remove_files();
     return status;

@@ -82,7 +82,7 @@ std::expected<UniqueFd, std::string> RuntimeDir::listen(const SocketSettings& se
         unlink(staging_path.c_str());
         return std::unexpected(error);
     }
-    m_owns_files = true;
+    m_owns_socket = true;
     return fd;
 }
 
@@ -97,16 +97,16 @@ std::expected<void, std::string> RuntimeDir::write_pid(pid_t pid) {
     }
     if (chmod(staging.c_str(), 0644) != 0 || rename(staging.c_str(), path.c_str()) != 0)
         return std::unexpected(system_error("cannot write " + path));
-    m_owns_files = true;
+    m_owns_pid_file = true;
     return {};
 }
 
 void RuntimeDir::remove_files() {
-    if (!m_owns_files)
-        return;
-    unlink(socket_path().c_str());
-    unlink((m_directory + "/saslauthd.pid").c_str());
-    m_owns_files = false;
+    if (m_owns_socket)
+        unlink(socket_path().c_str());
+    if (m_owns_pid_file)
+        unlink((m_directory + "/saslauthd.pid").c_str());
+    m_owns_socket = m_owns_pid_file = false;
 }
 
 } // namespace saslauthd

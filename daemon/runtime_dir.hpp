@@ -33,7 +33,8 @@ public:
 
     std::expected<void, std::string> write_pid(pid_t pid);
 
-    // Removes socket and pid file (the lock file stays, as with Cyrus).
+    // Removes the socket (if listen() made it; a socket from systemd stays) and the pid
+    // file; the lock file stays, as with Cyrus.
     void remove_files();
 
     // A forked worker must not keep the lock alive after the master is gone.
@@ -47,7 +48,8 @@ private:
 
     std::string m_directory;
     UniqueFd m_lock;
-    bool m_owns_files = false;
+    bool m_owns_socket = false;
+    bool m_owns_pid_file = false;
 };
 
 } // namespace saslauthd

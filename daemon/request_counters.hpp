@@ -1,0 +1,37 @@
+// Request counts that every worker adds to and the master reads (systemd STATUS=, metrics):
+// one small table in shared anonymous memory, made by the master before it forks.
+#pragma once
+
+#include "backends/backend.hpp"
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+namespace saslauthd {
+
+struct RequestCounters {
+    static constexpr std::size_t k_verdicts = 5;
+    std::array<std::atomic<std::uint64_t>, k_verdicts> by_verdict{};
+    std::atomic<std::uint64_t> rejected{0}; // requests that could not be decoded
+
+    void count(backends::Verdict verdict) noexcept {
+        by_verdict[static_cast<std::size_t>(verdict)].fetch_add(1, std::memory_order_relaxed);
+    }
+    std::uint64_t of(backends::Verdict verdict) const noexcept {
+        return by_verdict[static_cast<std::size_t>(verdict)].load(std::memory_order_relaxed);
+    }
+    std::uint64_t total() const noexcept;
+
+    // Maps a zeroed table shared with every process forked afterwards; never unmapped.
+    static RequestCounters& create_shared();
+};
+
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
+              "shared-memory counters need lock-free atomics");
+
+// "1234 requests: 1200 ok, 30 failed, 4 temporary failures"
+std::string describe(const RequestCounters& counters);
+
+} // namespace saslauthd
