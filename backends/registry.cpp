@@ -1,6 +1,7 @@
 #include "backends/backend.hpp"
 #include "backends/pam/pam_backend.hpp"
 #include "backends/shadow/shadow_backend.hpp"
+#include "backends/sql/sql_backend.hpp"
 
 #include <array>
 
@@ -26,6 +27,7 @@ namespace {
 constexpr std::array k_registry{
     RegistryEntry{"shadow", &shadow::create},
     RegistryEntry{"pam", &pam::create},
+    RegistryEntry{"sql", &sql::create},
 };
 } // namespace
 

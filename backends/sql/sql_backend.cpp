@@ -1,0 +1,104 @@
+#include "backends/sql/sql_backend.hpp"
+
+#include "backends/passwords/crypt_verify.hpp"
+#include "backends/passwords/stored_password.hpp"
+#include "backends/secret.hpp"
+#include "backends/sql/sql_engine.hpp"
+#include "backends/sql/sql_settings.hpp"
+
+namespace backends::sql {
+
+namespace {
+
+using passwords::Match;
+
+// Spends the time a real check takes, so the answer comes no sooner than for a wrong password.
+void spend_crypt_time(std::string_view password) {
+    static_cast<void>(passwords::crypt_matches(password, passwords::dummy_hash()));
+}
+
+// SECRET: the fetched values are stored passwords.
+class WipedRows {
+public:
+    explicit WipedRows(Rows& rows) : m_rows(rows) {}
+    WipedRows(const WipedRows&) = delete;
+    WipedRows& operator=(const WipedRows&) = delete;
+    ~WipedRows() {
+        for (auto& value : m_rows)
+            if (value)
+                wipe(*value);
+    }
+
+private:
+    Rows& m_rows;
+};
+
+class SqlBackend final : public Backend {
+public:
+    explicit SqlBackend(SqlSettings settings)
+        : m_settings(std::move(settings)),
+          m_engine(m_settings.engine == EngineKind::mysql ? make_mysql_engine(m_settings)
+                                                          : make_sqlite_engine(m_settings)) {}
+
+    std::string_view name() const override { return "sql"; }
+
+    void on_worker_start() override { m_engine->on_worker_start(); }
+
+    Result verify(const Credentials& credentials) noexcept override {
+        try {
+            return check(credentials);
+        } catch (const std::exception& error) {
+            return {Verdict::temp_failure, std::string("sql: internal error: ") + error.what()};
+        } catch (...) {
+            return {Verdict::temp_failure, "sql: internal error"};
+        }
+    }
+
+private:
+    Result check(const Credentials& credentials) {
+        const auto values =
+            macro_values(credentials.login, credentials.realm, m_settings.default_realm,
+                         credentials.service, credentials.client_addr);
+        auto rows = m_engine->lookup(m_settings.query.bind(values));
+        if (!rows)
+            return {Verdict::temp_failure, "sql: " + rows.error()};
+        const WipedRows wiped(*rows);
+        if (rows->empty()) {
+            spend_crypt_time(credentials.password);
+            return {Verdict::unknown_user, "no such user"};
+        }
+        // Refused rather than guessed: which row's password counts is the template's bug.
+        if (rows->size() > 1)
+            return {Verdict::temp_failure,
+                    "ambiguous: " + std::to_string(rows->size()) + " rows for this user"};
+        const auto& stored = rows->front();
+        if (!stored || stored->empty()) {
+            spend_crypt_time(credentials.password);
+            return {Verdict::disabled, "no password stored"};
+        }
+        switch (
+            passwords::verify_stored(credentials.password, *stored, m_settings.password_scheme)) {
+        case Match::yes:
+            return {Verdict::ok, {}};
+        case Match::no:
+            return {Verdict::bad_password, "wrong password"};
+        case Match::unusable:
+            break;
+        }
+        return {Verdict::disabled, "stored password has an unknown or broken scheme"};
+    }
+
+    SqlSettings m_settings; // before m_engine, which keeps a reference to it
+    std::unique_ptr<SqlEngine> m_engine;
+};
+
+} // namespace
+
+std::expected<std::unique_ptr<Backend>, ConfigError> create(const Options& options) {
+    auto settings = read_sql_settings(options);
+    if (!settings)
+        return std::unexpected(std::move(settings.error()));
+    return std::make_unique<SqlBackend>(std::move(*settings));
+}
+
+} // namespace backends::sql
