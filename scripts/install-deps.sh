@@ -6,7 +6,7 @@ packages=(
     build-essential cmake ninja-build pkg-config clang-format
     libcrypt-dev libpoco-dev libsystemd-dev doctest-dev
     libpam0g-dev libpam-pwdfile libsasl2-dev libsasl2-modules
-    libmysqlcppconn-dev libargon2-dev mariadb-server mariadb-client
+    libmysqlcppconn-dev libargon2-dev mariadb-server mariadb-client sqlite3
     sasl2-bin whois python3 passwd
     clang libclang-rt-14-dev
 )

@@ -1,0 +1,551 @@
+// The sql backend through the real daemon against real databases: MariaDB servers of the
+// test's own (mariadb_fixture.hpp) with a postfixadmin-style `mailbox` table read by a
+// SELECT-only account, and a SQLite file made with the sqlite3 CLI. One user per line of
+// test/data/password-schemes.txt, plus inactive, NULL, empty, quoted and hostile names.
+//
+// What MariaDB's default collation (utf8mb4_general_ci, PAD SPACE) does to the postfixadmin
+// query `username='%u@%r'`: "ALICE" finds alice's row, and so does realm "example.org "
+// (trailing spaces are ignored). Either is a different SASL name for the same mailbox, which
+// matters to Postfix's smtpd_sender_login_maps. The fix is in the query, not in the daemon:
+// `WHERE BINARY username = '%u@%r'` compares bytes, without case folding or padding. SQLite's
+// default BINARY collation has neither problem.
+#include "client/client.hpp"
+#include "harness.hpp"
+#include "mariadb_fixture.hpp"
+#include "pam_fixture.hpp"
+
+#include <chrono>
+#include <doctest/doctest.h>
+#include <fstream>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+using namespace harness;
+using mariadb_fixture::quote;
+using mariadb_fixture::Server;
+
+namespace {
+
+constexpr const char* k_reader_password = "Sasl-reader-pw-7f3e9a";
+constexpr const char* k_alice_password = "Alice's horse 9";
+constexpr const char* k_bob_password = "Bob's horse 4";
+constexpr const char* k_obrien_password = "O'Brien \"Quote\" 2";
+constexpr const char* k_wrong_password = "Wrong battery 0";
+constexpr const char* k_service = "smtp";
+constexpr const char* k_realm = "example.org";
+
+constexpr const char* k_postfixadmin_select =
+    "SELECT password FROM mailbox WHERE username='%u@%r' AND active = '1'";
+
+struct Vector {
+    std::string label;
+    std::string password;
+    std::string stored;
+};
+
+// password-schemes.txt: `label<TAB>password<TAB>stored<TAB>tool`, '#' comments.
+std::vector<Vector> load_vectors() {
+    std::ifstream file(TEST_DATA_DIR "/password-schemes.txt");
+    if (!file)
+        throw std::runtime_error("cannot read " TEST_DATA_DIR "/password-schemes.txt");
+    std::vector<Vector> vectors;
+    std::string line;
+    while (std::getline(file, line)) {
+        if (line.empty() || line.starts_with('#'))
+            continue;
+        const auto first = line.find('\t');
+        const auto second = line.find('\t', first + 1);
+        const auto third = line.find('\t', second + 1);
+        if (third == std::string::npos)
+            throw std::runtime_error("password-schemes.txt: bad line: " + line.substr(0, 40));
+        vectors.push_back({line.substr(0, first), line.substr(first + 1, second - first - 1),
+                           line.substr(second + 1, third - second - 1)});
+    }
+    return vectors;
+}
+
+std::string vector_login(std::size_t index) {
+    return "v" + std::to_string(index);
+}
+
+struct User {
+    std::string local_part;
+    std::string domain;
+    std::optional<std::string> stored; // nullopt: NULL
+    bool active = true;
+};
+
+std::vector<User> make_users(const std::vector<Vector>& vectors) {
+    const auto alice = pam_fixture::sha512_hash(k_alice_password);
+    std::vector<User> users{
+        {"alice", k_realm, "{SHA512-CRYPT}" + alice},
+        {"bob", k_realm, pam_fixture::sha512_hash(k_bob_password), false},
+        {"nullpw", k_realm, std::nullopt},
+        {"emptypw", k_realm, ""},
+        {"o'brien", k_realm, pam_fixture::sha512_hash(k_obrien_password)},
+        // Two rows for a query that forgets the domain: an ambiguous answer.
+        {"carol", k_realm, alice},
+        {"carol", "twice.example", alice},
+    };
+    for (std::size_t i = 0; i < vectors.size(); ++i)
+        users.push_back({vector_login(i), k_realm, vectors[i].stored});
+    return users;
+}
+
+std::string insert_users(const std::vector<User>& users) {
+    std::string sql;
+    for (const auto& user : users)
+        sql += "INSERT INTO mailbox (username, password, local_part, domain, active) VALUES (" +
+               quote(user.local_part + "@" + user.domain) + ", " +
+               (user.stored ? quote(*user.stored) : "NULL") + ", " + quote(user.local_part) + ", " +
+               quote(user.domain) + ", " + (user.active ? "1" : "0") + ");\n";
+    return sql;
+}
+
+// postfixadmin's table, trimmed to what a lookup touches.
+std::string mariadb_setup(const std::vector<User>& users) {
+    const std::string reader = quote(k_reader_password);
+    return "CREATE DATABASE postfix;\n"
+           "USE postfix;\n"
+           "CREATE TABLE mailbox (\n"
+           "  username VARCHAR(255) NOT NULL,\n"
+           "  password VARCHAR(255) NULL,\n"
+           "  name VARCHAR(255) NOT NULL DEFAULT '',\n"
+           "  local_part VARCHAR(255) NOT NULL,\n"
+           "  domain VARCHAR(255) NOT NULL,\n"
+           "  active TINYINT(1) NOT NULL DEFAULT 1,\n"
+           "  PRIMARY KEY (username), KEY domain (domain)\n"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;\n" +
+           insert_users(users) + "CREATE USER 'sasl'@'127.0.0.1' IDENTIFIED BY " + reader +
+           ";\nCREATE USER 'sasl'@'localhost' IDENTIFIED BY " + reader +
+           ";\nGRANT SELECT ON postfix.mailbox TO 'sasl'@'127.0.0.1', 'sasl'@'localhost';\n";
+}
+
+std::string sqlite_setup(const std::vector<User>& users) {
+    return "CREATE TABLE mailbox (\n"
+           "  username TEXT NOT NULL PRIMARY KEY,\n"
+           "  password TEXT NULL,\n"
+           "  name TEXT NOT NULL DEFAULT '',\n"
+           "  local_part TEXT NOT NULL,\n"
+           "  domain TEXT NOT NULL,\n"
+           "  active INTEGER NOT NULL DEFAULT 1\n"
+           ");\n"
+           "CREATE INDEX mailbox_domain ON mailbox (domain);\n" +
+           insert_users(users);
+}
+
+// The users and vectors of one TEST_CASE.
+struct Data {
+    std::vector<Vector> vectors = load_vectors();
+    std::vector<User> users = make_users(vectors);
+};
+
+void start_with(Server& server, const Data& data) {
+    server.start();
+    server.execute(mariadb_setup(data.users));
+}
+
+// The options in a TempDir of its own, so that several daemons can run side by side.
+class SqlDaemon {
+public:
+    explicit SqlDaemon(const std::string& options) : m_daemon(m_dir, args(m_dir, options)) {}
+    Daemon& operator*() { return m_daemon; }
+    Daemon* operator->() { return &m_daemon; }
+
+private:
+    static std::vector<std::string> args(const TempDir& dir, const std::string& options) {
+        dir.write("saslauthd.conf", options);
+        return {"-a", "sql", "-O", dir / "saslauthd.conf"};
+    }
+    TempDir m_dir;
+    Daemon m_daemon;
+};
+
+std::string mysql_options(const std::string& hostnames, const std::string& select,
+                          const std::string& extra = {}) {
+    return "sql_engine: mysql\n"
+           "sql_hostnames: " +
+           hostnames +
+           "\n"
+           "sql_database: postfix\n"
+           "sql_user: sasl\n"
+           "sql_passwd: " +
+           k_reader_password +
+           "\n"
+           "sql_select: " +
+           select +
+           "\n"
+           "sql_usessl: no\n" +
+           extra;
+}
+
+std::string tcp(const Server& server) {
+    return "127.0.0.1:" + std::to_string(server.port());
+}
+
+// Both servers in order, with short timeouts so that a test waits seconds, not minutes.
+std::string failover_options(const Server& first, const Server& second) {
+    return mysql_options(tcp(first) + "," + tcp(second), k_postfixadmin_select,
+                         "sql_connect_timeout: 1\n"
+                         "sql_read_timeout: 1\n"
+                         "sql_retry_interval: 1\n");
+}
+
+// OK or NO; a NO must carry the one failure text, whatever the reason.
+bool authenticates(Daemon& daemon, const proto::RequestView& request) {
+    const auto reply = client::authenticate(daemon.socket_path(), request);
+    if (!reply) {
+        FAIL_CHECK(reply.error().message);
+        return false;
+    }
+    if (!reply->ok)
+        CHECK(reply->text == "NO authentication failed");
+    return reply->ok;
+}
+
+bool authenticates(Daemon& daemon, std::string_view login, std::string_view password,
+                   std::string_view realm = k_realm) {
+    return authenticates(daemon, {login, password, k_service, realm, {}});
+}
+
+// The daemon's rendering of a log field (daemon/logging.cpp).
+std::string log_field(std::string_view value) {
+    static constexpr char k_hex[] = "0123456789abcdef";
+    std::string result;
+    bool quoted = value.empty();
+    for (const char c : value) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte >= 0x7f || c == '"' || c == '\\') {
+            result += "\\x";
+            result += k_hex[byte >> 4];
+            result += k_hex[byte & 0xf];
+        } else {
+            quoted = quoted || c == ' ';
+            result += c;
+        }
+    }
+    return quoted ? '"' + result + '"' : result;
+}
+
+bool logged_verdict(const std::string& log, std::string_view login, std::string_view verdict) {
+    return log.find("login=" + log_field(login) + " backend=sql verdict=" + std::string(verdict)) !=
+           std::string::npos;
+}
+
+// Short strings ("x") could show up by chance; every password and hash here is longer.
+void check_no_secrets_in(const std::string& log, const std::vector<Vector>& vectors,
+                         const std::vector<User>& users = {}) {
+    auto absent = [&](const std::string& secret) {
+        return secret.size() < 6 || log.find(secret) == std::string::npos;
+    };
+    CHECK(absent(k_reader_password));
+    CHECK(absent(k_alice_password));
+    CHECK(absent(k_bob_password));
+    CHECK(absent(k_obrien_password));
+    CHECK(absent(k_wrong_password));
+    for (const auto& vector : vectors) {
+        CAPTURE(vector.label);
+        CHECK(absent(vector.password));
+        CHECK(absent(vector.stored));
+    }
+    for (const auto& user : users)
+        CHECK(absent(user.stored.value_or("")));
+}
+
+// The label names the sql_password_scheme a bare stored value needs; "{NAME}" and "auto"
+// lines need none.
+std::string scheme_of(const Vector& vector) {
+    return vector.label.starts_with('{') || vector.label == "auto" ? "" : vector.label;
+}
+
+void check_vectors(Daemon& daemon, const std::vector<Vector>& vectors,
+                   const std::string& scheme = {}) {
+    for (std::size_t i = 0; i < vectors.size(); ++i) {
+        if (scheme_of(vectors[i]) != scheme)
+            continue;
+        CAPTURE(vectors[i].label);
+        CAPTURE(vectors[i].password);
+        CHECK(authenticates(daemon, vector_login(i), vectors[i].password));
+        if (vectors[i].password != k_wrong_password)
+            CHECK_FALSE(authenticates(daemon, vector_login(i), k_wrong_password));
+    }
+}
+
+// One daemon for each sql_password_scheme the vectors name, with `options` plus that line.
+void check_bare_vectors(const std::string& options, const std::vector<Vector>& vectors) {
+    std::set<std::string> schemes;
+    for (const auto& vector : vectors)
+        schemes.insert(scheme_of(vector));
+    schemes.erase("");
+    for (const auto& scheme : schemes) {
+        CAPTURE(scheme);
+        SqlDaemon daemon(options + "sql_password_scheme: " + scheme + "\n");
+        REQUIRE(daemon->wait_ready());
+        check_vectors(*daemon, vectors, scheme);
+        CHECK(authenticates(*daemon, "alice", k_alice_password)); // "{...}" still wins
+        daemon->stop();
+        check_no_secrets_in(daemon->log(), vectors);
+    }
+}
+
+void check_refusals(Daemon& daemon) {
+    CHECK(authenticates(daemon, "alice", k_alice_password));
+    CHECK(authenticates(daemon, "o'brien", k_obrien_password));
+    CHECK_FALSE(authenticates(daemon, "alice", k_wrong_password));
+    CHECK_FALSE(authenticates(daemon, "bob", k_bob_password)); // active = 0
+    CHECK_FALSE(authenticates(daemon, "nullpw", k_wrong_password));
+    CHECK_FALSE(authenticates(daemon, "emptypw", k_wrong_password));
+    CHECK_FALSE(authenticates(daemon, "nobody", k_alice_password));
+}
+
+// Pasted into the SQL text, the first four would find alice's row (through a comment, or a
+// backslash escape in MariaDB) and the sixth every row; the others are the usual suspects: OR,
+// LIKE wildcards, a macro expanded twice, a second statement.
+const std::vector<std::string> k_hostile_logins{
+    "alice'-- ",
+    "alice' #",
+    "alice'--",
+    "alice\\",
+    "x' OR '1'='1",
+    "x' OR username LIKE '%",
+    "%u",
+    "%%u",
+    "alice%",
+    "alice_",
+    "x'; DROP TABLE mailbox; --",
+};
+
+void check_hostile_logins(Daemon& daemon) {
+    for (const auto& login : k_hostile_logins) {
+        CAPTURE(login);
+        CHECK_FALSE(authenticates(daemon, login, k_alice_password));
+    }
+}
+
+void check_hostile_logins_logged(const std::string& log) {
+    for (const auto& login : k_hostile_logins) {
+        CAPTURE(login);
+        CHECK(logged_verdict(log, login, "unknown_user"));
+    }
+}
+
+bool have_sqlite3() {
+    if (access("/usr/bin/sqlite3", X_OK) == 0)
+        return true;
+    if (in_ci())
+        FAIL("the sqlite tests need /usr/bin/sqlite3 (package sqlite3) in CI");
+    MESSAGE("skipped: the sqlite tests need /usr/bin/sqlite3 (package sqlite3)");
+    return false;
+}
+
+} // namespace
+
+TEST_SUITE("integration::sql") {
+
+    TEST_CASE("MariaDB over TCP, postfixadmin's query: every scheme, refusals, hostile names") {
+        if (!mariadb_fixture::available())
+            return;
+        const Data data;
+        TempDir dir;
+        Server server(dir, "db");
+        start_with(server, data);
+
+        SqlDaemon daemon(mysql_options(tcp(server), k_postfixadmin_select));
+        REQUIRE(daemon->wait_ready());
+        check_vectors(*daemon, data.vectors);
+        check_refusals(*daemon);
+        check_hostile_logins(*daemon);
+        // Without sql_default_realm an empty realm looks up "alice@".
+        CHECK_FALSE(authenticates(*daemon, "alice", k_alice_password, ""));
+        check_bare_vectors(mysql_options(tcp(server), k_postfixadmin_select), data.vectors);
+
+        // MariaDB's collation: case and trailing spaces of the SASL name (see the top).
+        {
+            CHECK(authenticates(*daemon, "ALICE", k_alice_password));
+            CHECK(authenticates(*daemon, "alice", k_alice_password, "Example.ORG"));
+            CHECK(authenticates(*daemon, "alice", k_alice_password, "example.org "));
+            CHECK_FALSE(authenticates(*daemon, "alice ", k_alice_password)); // "alice @..."
+
+            SqlDaemon exact(mysql_options(
+                tcp(server),
+                "SELECT password FROM mailbox WHERE BINARY username = '%u@%r' AND active = '1'"));
+            REQUIRE(exact->wait_ready());
+            CHECK(authenticates(*exact, "alice", k_alice_password));
+            CHECK(authenticates(*exact, "o'brien", k_obrien_password));
+            CHECK_FALSE(authenticates(*exact, "ALICE", k_alice_password));
+            CHECK_FALSE(authenticates(*exact, "alice", k_alice_password, "Example.ORG"));
+            CHECK_FALSE(authenticates(*exact, "alice", k_alice_password, "example.org "));
+            exact->stop();
+            CHECK(logged_verdict(exact->log(), "ALICE", "unknown_user"));
+        }
+
+        // More than one row is refused as ambiguous, even when every row matches.
+        {
+            SqlDaemon local_part_only(
+                mysql_options(tcp(server), "SELECT password FROM mailbox WHERE local_part = '%u'"));
+            REQUIRE(local_part_only->wait_ready());
+            CHECK(authenticates(*local_part_only, "alice", k_alice_password));
+            CHECK_FALSE(authenticates(*local_part_only, "carol", k_alice_password));
+            local_part_only->stop();
+            const auto log = local_part_only->log();
+            CHECK(logged_verdict(log, "carol", "temp_failure"));
+            CHECK(log.find("ambiguous") != std::string::npos);
+        }
+
+        daemon->stop();
+        const auto log = daemon->log();
+        CHECK(logged_verdict(log, "alice", "ok"));
+        CHECK(logged_verdict(log, "alice", "bad_password"));
+        CHECK(logged_verdict(log, "nobody", "unknown_user"));
+        check_hostile_logins_logged(log);
+        check_no_secrets_in(log, data.vectors, data.users);
+    }
+
+    TEST_CASE("MariaDB over its UNIX socket, with sql_default_realm") {
+        if (!mariadb_fixture::available())
+            return;
+        const Data data;
+        TempDir dir;
+        Server server(dir, "db");
+        start_with(server, data);
+
+        SqlDaemon daemon(mysql_options(server.socket(), k_postfixadmin_select,
+                                       "sql_default_realm: example.org\n"));
+        REQUIRE(daemon->wait_ready());
+        check_vectors(*daemon, data.vectors);
+        check_refusals(*daemon);
+        check_hostile_logins(*daemon);
+        CHECK(authenticates(*daemon, "alice", k_alice_password, ""));
+        CHECK(authenticates(*daemon, "alice@example.org", k_alice_password, ""));
+        CHECK_FALSE(authenticates(*daemon, "alice@other.example", k_alice_password, ""));
+        daemon->stop();
+        const auto log = daemon->log();
+        check_hostile_logins_logged(log);
+        check_no_secrets_in(log, data.vectors, data.users);
+
+        // %s and %a are bound like %u; the client address loses its ";port".
+        SqlDaemon by_service(mysql_options(
+            server.socket(),
+            "SELECT password FROM mailbox WHERE username = '%u@%r' AND '%s' IN ('smtp', 'imap') "
+            "AND '%a' = '192.0.2.7'"));
+        REQUIRE(by_service->wait_ready());
+        CHECK(authenticates(*by_service,
+                            {"alice", k_alice_password, "imap", k_realm, "192.0.2.7;4321"}));
+        CHECK_FALSE(authenticates(*by_service,
+                                  {"alice", k_alice_password, "pop3", k_realm, "192.0.2.7;4321"}));
+        CHECK_FALSE(authenticates(*by_service,
+                                  {"alice", k_alice_password, "smtp", k_realm, "192.0.2.8;4321"}));
+        CHECK_FALSE(authenticates(*by_service, {"alice", k_alice_password, "smtp", k_realm, {}}));
+    }
+
+    TEST_CASE("MariaDB failover: a second server takes over, and the first one comes back") {
+        if (!mariadb_fixture::available())
+            return;
+        const Data data;
+        TempDir dir;
+        Server first(dir, "db1");
+        Server second(dir, "db2");
+        start_with(first, data);
+        start_with(second, data);
+        SqlDaemon daemon(failover_options(first, second));
+        REQUIRE(daemon->wait_ready());
+        CHECK(authenticates(*daemon, "alice", k_alice_password));
+
+        first.stop();
+        for (int i = 0; i < 10; ++i)
+            CHECK(authenticates(*daemon, "alice", k_alice_password));
+
+        second.stop();
+        using Clock = std::chrono::steady_clock;
+        const auto asked = Clock::now();
+        CHECK_FALSE(authenticates(*daemon, "alice", k_alice_password));
+        CHECK(Clock::now() - asked < 2500ms); // sql_connect_timeout + 1 s, and some slack
+        CHECK(daemon->running());
+
+        second.start();
+        CHECK(eventually([&] { return authenticates(*daemon, "alice", k_alice_password); }, 15s));
+        for (int i = 0; i < 5; ++i)
+            CHECK(authenticates(*daemon, "alice", k_alice_password));
+
+        // Back to the first once the second goes away, after the retry interval.
+        first.start();
+        second.stop();
+        CHECK(eventually([&] { return authenticates(*daemon, "alice", k_alice_password); }, 15s));
+
+        daemon->stop();
+        const auto log = daemon->log();
+        CHECK(log.find("verdict=temp_failure") != std::string::npos);
+        check_no_secrets_in(log, data.vectors, data.users);
+    }
+
+    TEST_CASE("MariaDB hung servers: answers come within the timeouts") {
+        if (!mariadb_fixture::available())
+            return;
+        const Data data;
+        TempDir dir;
+        Server first(dir, "db1");
+        Server second(dir, "db2");
+        start_with(first, data);
+        start_with(second, data);
+        SqlDaemon daemon(failover_options(first, second));
+        REQUIRE(daemon->wait_ready());
+        for (int i = 0; i < 10; ++i)
+            CHECK(authenticates(*daemon, "alice", k_alice_password));
+        // A hung server costs a request at most the read timeout on an open connection plus
+        // one connect timeout per host (3 s here), and is then skipped for the retry interval.
+        using Clock = std::chrono::steady_clock;
+        constexpr auto k_worst = 3s + 500ms;
+        auto answered_in_time = [&](bool expected) {
+            const auto asked = Clock::now();
+            const bool ok = authenticates(*daemon, "alice", k_alice_password);
+            const auto took = Clock::now() - asked;
+            CAPTURE(std::chrono::duration_cast<std::chrono::milliseconds>(took).count());
+            CHECK(took < k_worst);
+            return ok == expected;
+        };
+        first.pause();
+        for (int i = 0; i < 6; ++i)
+            CHECK(answered_in_time(true));
+        second.pause();
+        for (int i = 0; i < 3; ++i)
+            CHECK(answered_in_time(false));
+        CHECK(daemon->running());
+        first.resume();
+        second.resume();
+        CHECK(eventually([&] { return authenticates(*daemon, "alice", k_alice_password); }, 10s));
+        daemon->stop();
+        check_no_secrets_in(daemon->log(), data.vectors, data.users);
+    }
+
+    TEST_CASE("SQLite file: every scheme, refusals, hostile names, exact names") {
+        if (!have_sqlite3())
+            return;
+        const Data data;
+        TempDir dir;
+        const auto database = dir / "mailboxes.sqlite";
+        const auto made = run_command({"/usr/bin/sqlite3", database}, sqlite_setup(data.users));
+        REQUIRE_MESSAGE(made.status == 0, made.err);
+
+        const std::string options = "sql_engine: sqlite3\nsql_database: " + database +
+                                    "\nsql_select: " + k_postfixadmin_select + "\n";
+        SqlDaemon daemon(options);
+        REQUIRE(daemon->wait_ready());
+        check_vectors(*daemon, data.vectors);
+        check_bare_vectors(options, data.vectors);
+        check_refusals(*daemon);
+        check_hostile_logins(*daemon);
+        // SQLite compares bytes: no case folding, no padding.
+        CHECK_FALSE(authenticates(*daemon, "ALICE", k_alice_password));
+        CHECK_FALSE(authenticates(*daemon, "alice", k_alice_password, "example.org "));
+        daemon->stop();
+        const auto log = daemon->log();
+        CHECK(logged_verdict(log, "alice", "ok"));
+        CHECK(logged_verdict(log, "nobody", "unknown_user"));
+        check_hostile_logins_logged(log);
+        check_no_secrets_in(log, data.vectors, data.users);
+    }
+}
