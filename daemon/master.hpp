@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <sys/types.h>
 #include <vector>
 
@@ -16,6 +17,10 @@ struct MasterEvents {
     std::function<void()> tick;  // every tick_interval (status, watchdog)
     std::chrono::milliseconds tick_interval{0};
     std::function<void()> stopping; // SIGTERM/SIGINT arrived; workers are being stopped
+    // SIGHUP: loads a new configuration and returns the new number of workers, or nullopt
+    // to keep the running ones. The master then replaces every worker: the old ones finish
+    // what they accepted while new ones take the listening socket.
+    std::function<std::optional<unsigned>()> reload;
 };
 
 class Master {
@@ -41,7 +46,14 @@ private:
         unsigned crashes = 0;
     };
 
+    struct Retiring {
+        pid_t pid = 0;
+        Clock::time_point kill_at;
+    };
+
     void spawn(Slot& slot);
+    void replace_workers(unsigned count);
+    void kill_overdue_retirees();
     void start_due_workers();
     void reap_workers();
     void stop_workers();
@@ -50,6 +62,7 @@ private:
     std::vector<Slot> m_slots;
     std::chrono::milliseconds m_shutdown_timeout;
     std::function<int()> m_worker_body;
+    std::vector<Retiring> m_retiring; // replaced by a reload, finishing their requests
     unsigned long m_restarts = 0;
     bool m_started = false;
 };
