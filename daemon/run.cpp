@@ -31,6 +31,13 @@ int startup_failure(const std::string& message, const Config& config) {
     return 1;
 }
 
+// Detached: syslog; in the foreground: stderr, which under systemd is the journal.
+logging::Target log_target(const Config& config) {
+    if (!config.foreground)
+        return logging::Target::syslog;
+    return logging::stderr_is_journal() ? logging::Target::journal : logging::Target::stderr_stream;
+}
+
 // The socket systemd passed (socket activation), else our own SOCKETDIR/mux.
 std::expected<UniqueFd, std::string> open_listener(RuntimeDir& runtime_dir, const Config& config) {
     auto activated = systemd::activated_socket();
@@ -164,8 +171,7 @@ int run(int argc, char** argv) {
     }
 
     const auto& config = invocation->config;
-    logging::setup(config.foreground ? logging::Target::stderr_stream : logging::Target::syslog,
-                   config.verbose);
+    logging::setup(log_target(config), config.verbose);
     const bool foreground = config.foreground;
     auto generation = make_generation(std::move(*invocation));
     if (!generation) {
