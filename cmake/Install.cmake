@@ -7,7 +7,7 @@ if(NOT SASLAUTHD_SYSTEMD_UNIT_DIR)
     set(SASLAUTHD_SYSTEMD_UNIT_DIR "/lib/systemd/system")
 endif()
 
-install(TARGETS saslauthd testsaslauthd RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
+install(TARGETS saslauthd testsaslauthd saslauthd-stats RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
 install(FILES units/saslauthd.service units/saslauthd.socket
         DESTINATION ${SASLAUTHD_SYSTEMD_UNIT_DIR})
 install(FILES man/saslauthd.8 man/testsaslauthd.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)

@@ -63,8 +63,11 @@ void Master::spawn(Slot& slot) {
     }
     slot.pid = pid;
     slot.started = Clock::now();
-    if (m_started)
+    if (m_started) {
         ++m_restarts;
+        if (m_restart_counter != nullptr)
+            m_restart_counter->fetch_add(1, std::memory_order_relaxed);
+    }
     logging::log().debug("started worker " + std::to_string(pid));
 }
 

@@ -3,7 +3,9 @@
 // a request and never signals anything but its own workers.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <sys/types.h>
@@ -33,8 +35,10 @@ public:
     int run(const MasterEvents& events);
 
     unsigned workers() const { return static_cast<unsigned>(m_slots.size()); }
-    // Workers started again after the first ones: crashes and recycling.
+    // Workers started again after the first ones: crashes, recycling, reloads.
     unsigned long restarts() const { return m_restarts; }
+    // Also counts restarts there (shared memory the metrics process reads).
+    void count_restarts_into(std::atomic<std::uint64_t>& counter) { m_restart_counter = &counter; }
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -64,6 +68,7 @@ private:
     std::function<int()> m_worker_body;
     std::vector<Retiring> m_retiring; // replaced by a reload, finishing their requests
     unsigned long m_restarts = 0;
+    std::atomic<std::uint64_t>* m_restart_counter = nullptr;
     bool m_started = false;
 };
 

@@ -79,9 +79,12 @@ Outcome RequestHandler::handle(const proto::RequestView& request) noexcept {
                 break;
         }
     }
-    log_request(request, decision, std::chrono::steady_clock::now() - started);
-    if (m_counters != nullptr)
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    log_request(request, decision, elapsed);
+    if (m_counters != nullptr) {
         m_counters->count(decision.result.verdict);
+        m_counters->record_latency(std::chrono::duration_cast<std::chrono::microseconds>(elapsed));
+    }
     if (decision.result.verdict == Verdict::ok)
         return {Verdict::ok, proto::k_reply_ok, {}};
     return {decision.result.verdict, proto::k_reply_failed, decision.result.reply_delay};

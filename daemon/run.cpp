@@ -5,6 +5,7 @@
 #include "daemon/generation.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/master.hpp"
+#include "daemon/metrics.hpp"
 #include "daemon/request_counters.hpp"
 #include "daemon/request_handler.hpp"
 #include "daemon/runtime_dir.hpp"
@@ -17,6 +18,7 @@
 #include <optional>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace saslauthd {
@@ -138,10 +140,27 @@ int serve(std::unique_ptr<Generation> current, std::span<const std::string> args
         Worker worker(listener->get(), current->settings, *current->handler);
         return worker.run();
     };
+    pid_t metrics_pid = -1;
+    if (!first.metrics_listen.empty())
+        metrics_pid = metrics::start_listener(first.metrics_listen, counters, [&] {
+            runtime_dir->close_lock_in_child();
+            listener->reset();
+            if (detacher)
+                Detacher::release_stdio();
+        });
     Master master(std::max(first.workers, 1U), first.shutdown_timeout, worker_body);
+    master.count_restarts_into(counters.worker_restarts);
     auto events = master_events(first, master, counters, runtime_dir->socket_path(), detacher);
     events.reload = [&] { return reload(args, current, counters); };
+    const auto notify_stopping = events.stopping;
+    events.stopping = [&, notify_stopping] {
+        notify_stopping();
+        if (metrics_pid > 0)
+            kill(metrics_pid, SIGTERM);
+    };
     const int status = master.run(events);
+    if (metrics_pid > 0)
+        waitpid(metrics_pid, nullptr, 0);
     listener->reset();
     runtime_dir->remove_files();
     return status;
