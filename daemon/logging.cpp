@@ -1,17 +1,24 @@
 #include "daemon/logging.hpp"
 
+#include "daemon/journal_channel.hpp"
+
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>
 #include <Poco/FormattingChannel.h>
 #include <Poco/PatternFormatter.h>
 #include <Poco/SyslogChannel.h>
+#include <cstdlib>
 #include <iostream>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace saslauthd::logging {
 
 void setup(Target target, bool verbose) {
     auto& root = Poco::Logger::root();
-    if (target == Target::syslog) {
+    if (target == Target::journal) {
+        root.setChannel(Poco::AutoPtr<Poco::Channel>(new JournalChannel()));
+    } else if (target == Target::syslog) {
         root.setChannel(Poco::AutoPtr<Poco::Channel>(new Poco::SyslogChannel(
             "saslauthd", Poco::SyslogChannel::SYSLOG_PID, Poco::SyslogChannel::SYSLOG_AUTH)));
     } else {
@@ -23,6 +30,26 @@ void setup(Target target, bool verbose) {
             Poco::AutoPtr<Poco::Channel>(new Poco::FormattingChannel(formatter, console)));
     }
     root.setLevel(verbose ? Poco::Message::PRIO_DEBUG : Poco::Message::PRIO_INFORMATION);
+}
+
+bool stderr_is_journal() {
+    const char* stream = std::getenv("JOURNAL_STREAM");
+    struct stat status {};
+    if (stream == nullptr || fstat(STDERR_FILENO, &status) != 0)
+        return false;
+    return std::string(stream) ==
+           std::to_string(status.st_dev) + ":" + std::to_string(status.st_ino);
+}
+
+void structured(Poco::Message::Priority priority, const std::string& text,
+                std::initializer_list<std::pair<const char*, std::string_view>> fields) {
+    auto& root = Poco::Logger::root();
+    if (!root.is(priority))
+        return;
+    Poco::Message message(root.name(), text, priority);
+    for (const auto& [name, value] : fields)
+        message.set(name, std::string(value));
+    root.log(message);
 }
 
 Poco::Logger& log() {

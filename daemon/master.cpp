@@ -63,8 +63,11 @@ void Master::spawn(Slot& slot) {
     }
     slot.pid = pid;
     slot.started = Clock::now();
-    if (m_started)
+    if (m_started) {
         ++m_restarts;
+        if (m_restart_counter != nullptr)
+            m_restart_counter->fetch_add(1, std::memory_order_relaxed);
+    }
     logging::log().debug("started worker " + std::to_string(pid));
 }
 
@@ -79,6 +82,8 @@ void Master::reap_workers() {
     int status = 0;
     pid_t pid = 0;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        if (std::erase_if(m_retiring, [pid](const Retiring& old) { return old.pid == pid; }) > 0)
+            continue;
         const auto slot = std::ranges::find(m_slots, pid, &Slot::pid);
         if (slot == m_slots.end())
             continue;
@@ -102,9 +107,35 @@ void Master::reap_workers() {
     }
 }
 
+void Master::replace_workers(unsigned count) {
+    const auto kill_at = Clock::now() + m_shutdown_timeout + std::chrono::seconds(1);
+    for (auto& slot : m_slots)
+        if (slot.pid > 0) {
+            kill(slot.pid, SIGTERM);
+            m_retiring.push_back({slot.pid, kill_at});
+        }
+    m_slots.assign(count, Slot{});
+    start_due_workers();
+    logging::log().information("reloaded: " + std::to_string(count) + " new workers, " +
+                               std::to_string(m_retiring.size()) + " old ones finishing");
+}
+
+void Master::kill_overdue_retirees() {
+    const auto now = Clock::now();
+    for (auto& old : m_retiring)
+        if (old.kill_at <= now) {
+            logging::log().warning("replaced worker " + std::to_string(old.pid) +
+                                   " did not finish in time; killing it");
+            kill(old.pid, SIGKILL);
+            old.kill_at = Clock::time_point::max();
+        }
+}
+
 int Master::wait_timeout_ms(std::chrono::milliseconds tick_interval,
                             Clock::time_point next_tick) const {
     auto next = tick_interval.count() > 0 ? next_tick : Clock::time_point::max();
+    for (const auto& old : m_retiring)
+        next = std::min(next, old.kill_at);
     for (const auto& slot : m_slots)
         if (slot.pid == 0)
             next = std::min(next, slot.restart_at);
@@ -140,15 +171,20 @@ int Master::run(const MasterEvents& events) {
         }
         signalfd_siginfo info{};
         bool stop = false;
+        bool reload = false;
         while (read(signal_fd.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
             if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT)
                 stop = true;
             else if (info.ssi_signo == SIGHUP)
-                logging::log().notice("SIGHUP: reloading is not supported yet; ignored");
+                reload = true;
         }
         reap_workers();
         if (stop)
             break;
+        if (reload && events.reload)
+            if (const auto count = events.reload())
+                replace_workers(*count);
+        kill_overdue_retirees();
         start_due_workers();
     }
     logging::log().information("stopping");
@@ -159,6 +195,10 @@ int Master::run(const MasterEvents& events) {
 }
 
 void Master::stop_workers() {
+    // Replaced workers are already finishing; they get the same bound as the others.
+    for (const auto& old : m_retiring)
+        m_slots.push_back({old.pid, {}, {}, 0});
+    m_retiring.clear();
     for (const auto& slot : m_slots)
         if (slot.pid > 0)
             kill(slot.pid, SIGTERM);

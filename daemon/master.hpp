@@ -3,8 +3,11 @@
 // a request and never signals anything but its own workers.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <optional>
 #include <sys/types.h>
 #include <vector>
 
@@ -16,6 +19,10 @@ struct MasterEvents {
     std::function<void()> tick;  // every tick_interval (status, watchdog)
     std::chrono::milliseconds tick_interval{0};
     std::function<void()> stopping; // SIGTERM/SIGINT arrived; workers are being stopped
+    // SIGHUP: loads a new configuration and returns the new number of workers, or nullopt
+    // to keep the running ones. The master then replaces every worker: the old ones finish
+    // what they accepted while new ones take the listening socket.
+    std::function<std::optional<unsigned>()> reload;
 };
 
 class Master {
@@ -28,8 +35,10 @@ public:
     int run(const MasterEvents& events);
 
     unsigned workers() const { return static_cast<unsigned>(m_slots.size()); }
-    // Workers started again after the first ones: crashes and recycling.
+    // Workers started again after the first ones: crashes, recycling, reloads.
     unsigned long restarts() const { return m_restarts; }
+    // Also counts restarts there (shared memory the metrics process reads).
+    void count_restarts_into(std::atomic<std::uint64_t>& counter) { m_restart_counter = &counter; }
 
 private:
     using Clock = std::chrono::steady_clock;
@@ -41,7 +50,14 @@ private:
         unsigned crashes = 0;
     };
 
+    struct Retiring {
+        pid_t pid = 0;
+        Clock::time_point kill_at;
+    };
+
     void spawn(Slot& slot);
+    void replace_workers(unsigned count);
+    void kill_overdue_retirees();
     void start_due_workers();
     void reap_workers();
     void stop_workers();
@@ -50,7 +66,9 @@ private:
     std::vector<Slot> m_slots;
     std::chrono::milliseconds m_shutdown_timeout;
     std::function<int()> m_worker_body;
+    std::vector<Retiring> m_retiring; // replaced by a reload, finishing their requests
     unsigned long m_restarts = 0;
+    std::atomic<std::uint64_t>* m_restart_counter = nullptr;
     bool m_started = false;
 };
 

@@ -13,6 +13,16 @@ std::uint64_t RequestCounters::total() const noexcept {
     return sum;
 }
 
+void RequestCounters::record_latency(std::chrono::microseconds elapsed) noexcept {
+    const double ms = static_cast<double>(elapsed.count()) / 1000.0;
+    std::size_t bucket = 0;
+    while (bucket < k_latency_bounds_ms.size() && ms > k_latency_bounds_ms[bucket])
+        ++bucket;
+    latency_buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+    latency_sum_us.fetch_add(static_cast<std::uint64_t>(elapsed.count()),
+                             std::memory_order_relaxed);
+}
+
 RequestCounters& RequestCounters::create_shared() {
     void* memory = mmap(nullptr, sizeof(RequestCounters), PROT_READ | PROT_WRITE,
                         MAP_SHARED | MAP_ANONYMOUS, -1, 0);

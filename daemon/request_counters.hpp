@@ -6,6 +6,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -13,8 +14,17 @@ namespace saslauthd {
 
 struct RequestCounters {
     static constexpr std::size_t k_verdicts = 5;
+    // Upper bounds of the latency histogram's buckets, in milliseconds; one more bucket
+    // counts everything slower.
+    static constexpr std::array<double, 8> k_latency_bounds_ms{1, 2.5, 5, 10, 25, 100, 1000, 5000};
+
     std::array<std::atomic<std::uint64_t>, k_verdicts> by_verdict{};
     std::atomic<std::uint64_t> rejected{0}; // requests that could not be decoded
+    std::array<std::atomic<std::uint64_t>, k_latency_bounds_ms.size() + 1> latency_buckets{};
+    std::atomic<std::uint64_t> latency_sum_us{0};
+    std::atomic<std::uint64_t> worker_restarts{0}; // written by the master
+
+    void record_latency(std::chrono::microseconds elapsed) noexcept;
 
     void count(backends::Verdict verdict) noexcept {
         by_verdict[static_cast<std::size_t>(verdict)].fetch_add(1, std::memory_order_relaxed);

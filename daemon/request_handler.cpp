@@ -20,19 +20,30 @@ struct Decision {
 void log_request(const proto::RequestView& request, const Decision& decision,
                  std::chrono::steady_clock::duration elapsed) {
     using logging::field;
-    const auto ms = std::chrono::duration<double, std::milli>(elapsed).count();
-    std::string line = "auth service=" + field(request.service) + " realm=" + field(request.realm) +
-                       " login=" + field(request.login);
+    const auto ms = std::to_string(std::chrono::duration<double, std::milli>(elapsed).count());
+    const auto service = field(request.service);
+    const auto realm = field(request.realm);
+    const auto login = field(request.login);
+    const auto client = request.client_addr ? field(*request.client_addr) : std::string();
+    const auto verdict = std::string(backends::to_string(decision.result.verdict));
+    const auto reason = field(decision.result.reason);
+    std::string line = "auth service=" + service + " realm=" + realm + " login=" + login;
     if (request.client_addr)
-        line += " client=" + field(*request.client_addr);
-    line += " backend=" + std::string(decision.backend) +
-            " verdict=" + std::string(backends::to_string(decision.result.verdict)) +
-            " reason=" + field(decision.result.reason) + " ms=" + std::to_string(ms);
-    auto& log = logging::log();
-    if (decision.result.verdict == Verdict::temp_failure)
-        log.warning(line);
-    else
-        log.information(line);
+        line += " client=" + client;
+    line += " backend=" + std::string(decision.backend) + " verdict=" + verdict +
+            " reason=" + reason + " ms=" + ms;
+    const auto priority = decision.result.verdict == Verdict::temp_failure
+                              ? Poco::Message::PRIO_WARNING
+                              : Poco::Message::PRIO_INFORMATION;
+    logging::structured(priority, line,
+                        {{"service", service},
+                         {"realm", realm},
+                         {"login", login},
+                         {"client", client},
+                         {"backend", decision.backend},
+                         {"verdict", verdict},
+                         {"reason", reason},
+                         {"duration_ms", ms}});
 }
 
 } // namespace
@@ -68,9 +79,12 @@ Outcome RequestHandler::handle(const proto::RequestView& request) noexcept {
                 break;
         }
     }
-    log_request(request, decision, std::chrono::steady_clock::now() - started);
-    if (m_counters != nullptr)
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    log_request(request, decision, elapsed);
+    if (m_counters != nullptr) {
         m_counters->count(decision.result.verdict);
+        m_counters->record_latency(std::chrono::duration_cast<std::chrono::microseconds>(elapsed));
+    }
     if (decision.result.verdict == Verdict::ok)
         return {Verdict::ok, proto::k_reply_ok, {}};
     return {decision.result.verdict, proto::k_reply_failed, decision.result.reply_delay};

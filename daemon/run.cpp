@@ -2,8 +2,10 @@
 
 #include "daemon/config/config.hpp"
 #include "daemon/detach.hpp"
+#include "daemon/generation.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/master.hpp"
+#include "daemon/metrics.hpp"
 #include "daemon/request_counters.hpp"
 #include "daemon/request_handler.hpp"
 #include "daemon/runtime_dir.hpp"
@@ -16,6 +18,7 @@
 #include <optional>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace saslauthd {
@@ -30,44 +33,11 @@ int startup_failure(const std::string& message, const Config& config) {
     return 1;
 }
 
-std::expected<std::vector<std::unique_ptr<backends::Backend>>, ConfigError>
-make_chain(const Config& config) {
-    std::vector<std::unique_ptr<backends::Backend>> chain;
-    for (const auto& mechanism : config.mechanisms) {
-        const auto* entry = backends::find_backend(mechanism);
-        if (entry == nullptr)
-            return std::unexpected(ConfigError{"unknown authentication mechanism " + mechanism});
-        auto backend = entry->create(config.options);
-        if (!backend)
-            return std::unexpected(backend.error());
-        chain.push_back(std::move(*backend));
-    }
-    return chain;
-}
-
-// Enough descriptors for the configured connections, leaving some for backends.
-unsigned connection_limit(unsigned wanted) {
-    constexpr rlim_t k_reserved = 64;
-    rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
-        return wanted;
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-    getrlimit(RLIMIT_NOFILE, &limit);
-    if (limit.rlim_cur <= k_reserved * 2)
-        return std::min<unsigned>(wanted, 16);
-    return static_cast<unsigned>(std::min<rlim_t>(wanted, limit.rlim_cur - k_reserved));
-}
-
-WorkerSettings worker_settings(const Config& config) {
-    WorkerSettings settings;
-    settings.request_timeout = config.request_timeout;
-    settings.shutdown_timeout = config.shutdown_timeout;
-    settings.limits.max_field = config.max_field;
-    settings.max_requests = config.worker_max_requests;
-    settings.max_connections = connection_limit(config.max_connections);
-    settings.fork_per_request = config.workers == 0;
-    return settings;
+// Detached: syslog; in the foreground: stderr, which under systemd is the journal.
+logging::Target log_target(const Config& config) {
+    if (!config.foreground)
+        return logging::Target::syslog;
+    return logging::stderr_is_journal() ? logging::Target::journal : logging::Target::stderr_stream;
 }
 
 // The socket systemd passed (socket activation), else our own SOCKETDIR/mux.
@@ -113,24 +83,51 @@ MasterEvents master_events(const Config& config, const Master& master,
     return events;
 }
 
-int serve(const Config& config, RequestHandler& handler) {
+// SIGHUP: the same command line read again. On any error the running generation stays.
+std::optional<unsigned> reload(std::span<const std::string> args,
+                               std::unique_ptr<Generation>& current, RequestCounters& counters) {
+    systemd::notify("RELOADING=1");
+    auto keep = [](const std::string& why) -> std::optional<unsigned> {
+        logging::log().error("reload failed, keeping the running configuration: " + why);
+        systemd::notify("READY=1");
+        return std::nullopt;
+    };
+    auto invocation = load_config(args);
+    if (!invocation)
+        return keep(invocation.error().message);
+    if (invocation->action != Action::run)
+        return keep("the command line no longer starts a daemon");
+    auto generation = make_generation(std::move(*invocation));
+    if (!generation)
+        return keep(generation.error().message);
+    for (const auto& setting : settings_needing_restart(current->config, (*generation)->config))
+        logging::log().warning("reload: a change of " + setting +
+                               " takes effect only after a restart");
+    (*generation)->handler->count_into(counters);
+    current = std::move(*generation);
+    systemd::notify("READY=1");
+    return std::max(current->config.workers, 1U);
+}
+
+int serve(std::unique_ptr<Generation> current, std::span<const std::string> args) {
+    const Config first = current->config; // a copy: a reload replaces `current`
     std::optional<Detacher> detacher;
-    if (!config.foreground)
+    if (!first.foreground)
         detacher = Detacher::start();
 
-    auto runtime_dir = RuntimeDir::claim(config.socket_dir);
+    auto runtime_dir = RuntimeDir::claim(first.socket_dir);
     if (!runtime_dir)
-        return startup_failure(runtime_dir.error(), config);
-    auto listener = open_listener(*runtime_dir, config);
+        return startup_failure(runtime_dir.error(), first);
+    auto listener = open_listener(*runtime_dir, first);
     if (!listener)
-        return startup_failure(listener.error(), config);
+        return startup_failure(listener.error(), first);
     if (auto written = runtime_dir->write_pid(getpid()); !written)
-        return startup_failure(written.error(), config);
+        return startup_failure(written.error(), first);
 
     auto& counters = RequestCounters::create_shared();
-    handler.count_into(counters);
-    const auto settings = worker_settings(config);
+    current->handler->count_into(counters);
     const pid_t master_pid = getpid();
+    // Runs in a forked worker, with the generation that was current at the fork.
     auto worker_body = [&]() -> int {
         // A worker must not outlive its master, nor keep its lock.
         prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -139,14 +136,31 @@ int serve(const Config& config, RequestHandler& handler) {
         runtime_dir->close_lock_in_child();
         if (detacher)
             Detacher::release_stdio();
-        handler.on_worker_start();
-        Worker worker(listener->get(), settings, handler);
+        current->handler->on_worker_start();
+        Worker worker(listener->get(), current->settings, *current->handler);
         return worker.run();
     };
-    const unsigned processes = std::max(config.workers, 1U);
-    Master master(processes, config.shutdown_timeout, worker_body);
-    const int status =
-        master.run(master_events(config, master, counters, runtime_dir->socket_path(), detacher));
+    pid_t metrics_pid = -1;
+    if (!first.metrics_listen.empty())
+        metrics_pid = metrics::start_listener(first.metrics_listen, counters, [&] {
+            runtime_dir->close_lock_in_child();
+            listener->reset();
+            if (detacher)
+                Detacher::release_stdio();
+        });
+    Master master(std::max(first.workers, 1U), first.shutdown_timeout, worker_body);
+    master.count_restarts_into(counters.worker_restarts);
+    auto events = master_events(first, master, counters, runtime_dir->socket_path(), detacher);
+    events.reload = [&] { return reload(args, current, counters); };
+    const auto notify_stopping = events.stopping;
+    events.stopping = [&, notify_stopping] {
+        notify_stopping();
+        if (metrics_pid > 0)
+            kill(metrics_pid, SIGTERM);
+    };
+    const int status = master.run(events);
+    if (metrics_pid > 0)
+        waitpid(metrics_pid, nullptr, 0);
     listener->reset();
     runtime_dir->remove_files();
     return status;
@@ -176,19 +190,16 @@ int run(int argc, char** argv) {
     }
 
     const auto& config = invocation->config;
-    logging::setup(config.foreground ? logging::Target::stderr_stream : logging::Target::syslog,
-                   config.verbose);
-    auto chain = make_chain(config);
-    if (!chain)
-        return startup_failure(chain.error().message, config);
-    for (const auto& warning : invocation->warnings)
-        logging::log().warning(warning);
-    for (const auto* unused : config.options.unused())
-        logging::log().warning(unused->file + ":" + std::to_string(unused->line) + ": " +
-                               unused->key + " is not used by the configured mechanisms (ignored)");
-
-    RequestHandler handler(std::move(*chain), config.realm_join);
-    return serve(config, handler);
+    logging::setup(log_target(config), config.verbose);
+    const bool foreground = config.foreground;
+    auto generation = make_generation(std::move(*invocation));
+    if (!generation) {
+        std::cerr << "saslauthd: " << generation.error().message << '\n';
+        if (!foreground)
+            logging::log().critical(generation.error().message);
+        return 1;
+    }
+    return serve(std::move(*generation), args);
 }
 
 } // namespace saslauthd

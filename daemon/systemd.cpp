@@ -1,5 +1,6 @@
 #include "daemon/systemd.hpp"
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
 
@@ -30,6 +31,11 @@ std::expected<std::optional<UniqueFd>, std::string> activated_socket() {
     UniqueFd socket(SD_LISTEN_FDS_START);
     if (sd_is_socket_unix(socket.get(), SOCK_STREAM, 1, nullptr, 0) <= 0)
         return std::unexpected("the socket systemd passed is not a listening UNIX stream socket");
+    // Workers drain the listener until EAGAIN: a blocking socket would stall them in accept.
+    const int flags = fcntl(socket.get(), F_GETFL);
+    if (flags < 0 || fcntl(socket.get(), F_SETFL, flags | O_NONBLOCK) != 0 ||
+        fcntl(socket.get(), F_SETFD, FD_CLOEXEC) != 0)
+        return std::unexpected("cannot make the socket systemd passed non-blocking");
     return std::optional<UniqueFd>(std::move(socket));
 }
 

@@ -49,6 +49,7 @@ struct Config {
     std::chrono::milliseconds shutdown_timeout{5000}; // shutdown_timeout, seconds
     std::size_t max_field = 8192;                     // max_field_length, bytes
     unsigned long worker_max_requests = 10000;        // worker_max_requests, 0: never recycle
+    std::string metrics_listen;                       // metrics_listen, host:port; empty: off
     unsigned max_connections = 1024;                  // max_connections, per worker
 
     backends::Options options; // the whole options file, for the backends

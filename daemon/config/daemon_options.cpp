@@ -1,6 +1,7 @@
 #include "daemon/config/daemon_options.hpp"
 
 #include "daemon/config/account_lookup.hpp"
+#include "daemon/config/number.hpp"
 
 #include <charconv>
 
@@ -69,11 +70,30 @@ std::expected<void, ConfigError> read_limits(const backends::Options& options, C
     return {};
 }
 
+// host:port of the metrics listener; checked here so a typo stops the start.
+std::expected<void, ConfigError> read_metrics(const backends::Options& options, Config& config) {
+    const auto* listen = options.find("metrics_listen");
+    if (listen == nullptr)
+        return {};
+    const auto colon = listen->value.rfind(':');
+    const auto port =
+        colon == std::string::npos
+            ? std::optional<unsigned long long>()
+            : parse_number(std::string_view(listen->value).substr(colon + 1), 1, 65535);
+    if (colon == std::string::npos || colon == 0 || !port)
+        return std::unexpected(
+            listen->error("'" + listen->value + "' is not host:port; write e.g. 127.0.0.1:9101"));
+    config.metrics_listen = listen->value;
+    return {};
+}
+
 } // namespace
 
 std::expected<void, ConfigError> apply_daemon_options(const backends::Options& options,
                                                       Config& config) {
     if (auto done = read_socket_settings(options, config); !done)
+        return done;
+    if (auto done = read_metrics(options, config); !done)
         return done;
     return read_limits(options, config);
 }

@@ -44,7 +44,9 @@ std::string read_file(const std::string& path);
 // saslauthd in the foreground (-d) on `dir`/run, logging to `dir`/daemon.log.
 class Daemon {
 public:
-    Daemon(const TempDir& dir, std::vector<std::string> args);
+    // `launcher` runs first and execs the daemon (e.g. systemd-socket-activate -l PATH).
+    Daemon(const TempDir& dir, std::vector<std::string> args,
+           std::vector<std::string> launcher = {});
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
     ~Daemon();
