@@ -57,3 +57,13 @@ load() {
 metric() { sed -n "s/.*$2=\\([0-9.]*\\).*/\\1/p" <<<"${results[$1]}"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f%%", (b > 0 ? 100 * a / b : 0) }'; }
 times() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0fx", a / b; else print "inf (reference 0)" }'; }
+
+# measure_crypt_floor LABEL HASH PASSWORD: crypt_rn calls per second on every core, printed
+# to stderr as a result line and to stdout as the bare number. Scripts measure it first and
+# last and use the mean, so the machine's drift during the run shows.
+measure_crypt_floor() {
+    local line
+    line=$("$build/bench/crypt_floor" "$2" "$3" "$seconds")
+    printf '%-44s %s\n' "crypt floor (crypt_rn alone) $1" "$line" >&2
+    sed -n 's/.*rps=\([0-9.]*\).*/\1/p' <<<"$line"
+}

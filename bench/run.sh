@@ -23,15 +23,7 @@ hash=$(mkpasswd -m sha512crypt --stdin <<<"$password")
 create_users "$users" "$hash" "$password"
 
 echo "== $(nproc) cores, $clients clients, $seconds s per run, sha512crypt users"
-# The crypt floor is measured first and last: the mean is the reference, the two values
-# show how much the machine's speed drifted during the run.
-crypt_floor() {
-    local line
-    line=$("$build/bench/crypt_floor" "$hash" "$password" "$seconds")
-    printf '%-34s %s\n' "crypt floor (crypt_rn alone) $1" "$line" >&2
-    sed -n 's/.*rps=\([0-9.]*\).*/\1/p' <<<"$line"
-}
-floor_before=$(crypt_floor before)
+floor_before=$(measure_crypt_floor before "$hash" "$password")
 
 mkdir -p "$work/noop" "$work/ours" "$work/cyrus"
 "$build/bench/noop_server" "$work/noop/mux" 5 &
@@ -54,7 +46,7 @@ load "cyrus -a shadow" "$work/cyrus/mux" "$work/good" --clients "$clients"
 load "cyrus, 1 probe client" "$work/cyrus/mux" "$work/good" --clients 1
 load "cyrus, 1 probe, 100 stalled" "$work/cyrus/mux" "$work/good" --clients 1 --stalled 100 --timeout-ms 2000
 
-floor_after=$(crypt_floor after)
+floor_after=$(measure_crypt_floor after "$hash" "$password")
 crypt_floor=$(awk -v a="$floor_before" -v b="$floor_after" 'BEGIN { print (a + b) / 2 }')
 
 echo
