@@ -46,6 +46,7 @@ WorkerSettings worker_settings(const Config& config) {
     settings.max_requests = config.worker_max_requests;
     settings.max_connections = connection_limit(config.max_connections);
     settings.fork_per_request = config.workers == 0;
+    settings.peer_access = PeerAccess(config.allowed_peer_users, config.allowed_peer_groups);
     return settings;
 }
 

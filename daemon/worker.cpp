@@ -144,6 +144,11 @@ void Worker::accept_ready() {
                 logging::log().warning(std::string("accept: ") + std::strerror(errno));
             return;
         }
+        if (std::string refusal; !m_settings.peer_access.allows(fd.get(), refusal)) {
+            logging::log().warning("refused a connection from " + refusal +
+                                   ": not in socket_allow_users or socket_allow_groups");
+            continue; // closes it
+        }
         epoll_event event{};
         event.events = EPOLLIN | EPOLLRDHUP;
         event.data.fd = fd.get();

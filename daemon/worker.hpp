@@ -3,6 +3,7 @@
 #pragma once
 
 #include "client/proto/wire.hpp"
+#include "daemon/peer_access.hpp"
 #include "daemon/request_handler.hpp"
 #include "daemon/secure_buffer.hpp"
 #include "daemon/unique_fd.hpp"
@@ -22,6 +23,7 @@ struct WorkerSettings {
     unsigned long max_requests = 0; // then exit so the master starts a fresh one; 0: never
     unsigned max_connections = 1024;
     bool fork_per_request = false; // -n 0: verify each request in a process of its own
+    PeerAccess peer_access;        // socket_allow_users / socket_allow_groups
 };
 
 class Worker {

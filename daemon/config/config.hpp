@@ -42,9 +42,13 @@ struct Config {
     CacheSettings cache;
 
     // From the options file.
-    mode_t socket_mode = 0777;                        // socket_mode, octal
-    std::optional<uid_t> socket_owner;                // socket_owner, user name or uid
-    std::optional<gid_t> socket_group;                // socket_group, group name or gid
+    mode_t socket_mode = 0777;         // socket_mode, octal
+    std::optional<uid_t> socket_owner; // socket_owner, user name or uid
+    std::optional<gid_t> socket_group; // socket_group, group name or gid
+    // socket_allow_users / socket_allow_groups: when either is set, only those peers (and
+    // root) may use the socket; checked with SO_PEERCRED and SO_PEERGROUPS.
+    std::vector<uid_t> allowed_peer_users;
+    std::vector<gid_t> allowed_peer_groups;
     std::chrono::milliseconds request_timeout{5000};  // request_timeout, seconds
     std::chrono::milliseconds shutdown_timeout{5000}; // shutdown_timeout, seconds
     std::size_t max_field = 8192;                     // max_field_length, bytes

@@ -4,6 +4,8 @@
 #include "daemon/config/number.hpp"
 
 #include <charconv>
+#include <string>
+#include <vector>
 
 namespace saslauthd {
 
@@ -33,6 +35,44 @@ std::expected<void, ConfigError> read_socket_settings(const backends::Options& o
             return std::unexpected(group->error("no group '" + group->value +
                                                 "'; give an existing group name or a gid"));
     }
+    return {};
+}
+
+// "a, b c": names or numbers separated by commas or blanks.
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> items;
+    std::string item;
+    for (const char c : text + ",") {
+        if (c == ',' || c == ' ' || c == '\t') {
+            if (!item.empty())
+                items.push_back(std::move(item));
+            item.clear();
+        } else {
+            item += c;
+        }
+    }
+    return items;
+}
+
+// socket_allow_users / socket_allow_groups: who may talk to the socket (SO_PEERCRED).
+std::expected<void, ConfigError> read_peer_access(const backends::Options& options,
+                                                  Config& config) {
+    if (const auto* users = options.find("socket_allow_users"))
+        for (const auto& name : split_list(users->value)) {
+            const auto uid = find_user_id(name);
+            if (!uid)
+                return std::unexpected(
+                    users->error("no user '" + name + "'; list existing user names or uids"));
+            config.allowed_peer_users.push_back(*uid);
+        }
+    if (const auto* groups = options.find("socket_allow_groups"))
+        for (const auto& name : split_list(groups->value)) {
+            const auto gid = find_group_id(name);
+            if (!gid)
+                return std::unexpected(
+                    groups->error("no group '" + name + "'; list existing group names or gids"));
+            config.allowed_peer_groups.push_back(*gid);
+        }
     return {};
 }
 
@@ -94,6 +134,8 @@ std::expected<void, ConfigError> apply_daemon_options(const backends::Options& o
     if (auto done = read_socket_settings(options, config); !done)
         return done;
     if (auto done = read_metrics(options, config); !done)
+        return done;
+    if (auto done = read_peer_access(options, config); !done)
         return done;
     return read_limits(options, config);
 }

@@ -1,0 +1,77 @@
+// socket_allow_users / socket_allow_groups: peers are checked with SO_PEERCRED; a peer not on
+// a non-empty list is closed and logged. Uses two local users made (and removed) by the test.
+#include "harness.hpp"
+#include "pam_fixture.hpp"
+
+#include <doctest/doctest.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/stat.h>
+
+using namespace harness;
+using pam_fixture::TestUser;
+
+namespace {
+
+constexpr const char* k_password = "Correct horse 1";
+// Made with `mkpasswd -m sha512crypt` (whois 5.5.17).
+constexpr const char* k_shadow =
+    "alice:$6$2N7mnVIyl7N6U5v/$CgJbNBYezEw3yyB6Vf9SQK6H6yHENpoKKs2kIaHCWNHmGGzKHFF2n55O3NpWp9S062H/"
+    "buYHNWF431oIrz7cx.:19000:0:99999:7:::\n";
+constexpr const char* k_ok_line = "0: OK \"Success.\"\n";
+
+// testsaslauthd run as `user` (runuser sets its uid, gid and groups).
+CommandResult ask_as(const std::string& user, const std::string& socket) {
+    return run_command({"/usr/sbin/runuser", "-u", user, "--", TESTSASLAUTHD_BIN, "-f", socket,
+                        "-u", "alice", "-p", k_password});
+}
+
+std::string primary_group(const std::string& user) {
+    const passwd* entry = getpwnam(user.c_str());
+    REQUIRE(entry != nullptr);
+    const group* primary = getgrgid(entry->pw_gid);
+    REQUIRE(primary != nullptr);
+    return primary->gr_name;
+}
+
+} // namespace
+
+TEST_SUITE("integration::peer_access") {
+
+    TEST_CASE("only listed users and groups, and root, may use the socket") {
+        if (!pam_fixture::have_root())
+            return;
+        const TestUser allowed("x");
+        const TestUser other("x");
+        for (const auto& list : {"socket_allow_users: nobody, " + allowed.name() + "\n",
+                                 "socket_allow_groups: " + primary_group(allowed.name()) + "\n"}) {
+            CAPTURE(list);
+            TempDir dir;
+            chmod(dir.path().c_str(), 0755); // the test users must reach the socket
+            dir.write("shadow", k_shadow);
+            dir.write("saslauthd.conf", "shadow_file: " + (dir / "shadow") + "\n" + list);
+            Daemon daemon(dir, {"-a", "shadow", "-n", "2", "-O", dir / "saslauthd.conf"});
+            REQUIRE(daemon.wait_ready());
+
+            const auto yes = ask_as(allowed.name(), daemon.socket_path());
+            CHECK_MESSAGE(yes.out == k_ok_line, yes.err);
+            const auto no = ask_as(other.name(), daemon.socket_path());
+            CHECK(no.status == 255);
+            CHECK(no.out.find("OK") == std::string::npos);
+            const auto root = run_command(
+                {TESTSASLAUTHD_BIN, "-f", daemon.socket_path(), "-u", "alice", "-p", k_password});
+            CHECK(root.out == k_ok_line);
+            daemon.stop();
+            CHECK(daemon.log().find("refused a connection from uid") != std::string::npos);
+        }
+    }
+
+    TEST_CASE("an unknown user in socket_allow_users names file and line") {
+        TempDir dir;
+        dir.write("saslauthd.conf", "# access\nsocket_allow_users: no-such-user-here\n");
+        const auto result = run_command(
+            {SASLAUTHD_BIN, "-d", "-a", "shadow", "-m", dir / "run", "-O", dir / "saslauthd.conf"});
+        CHECK(result.status != 0);
+        CHECK(result.err.find("saslauthd.conf:2: socket_allow_users") != std::string::npos);
+    }
+}
