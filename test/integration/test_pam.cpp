@@ -131,7 +131,7 @@ TEST_SUITE("integration::pam") {
         CHECK(authenticates(fixed, "carol", k_password, "smtp"));
     }
 
-    TEST_CASE("PAM_RHOST, PAM_RUSER and PAM_TTY reach the modules; the password does not") {
+    TEST_CASE("PAM_RHOST, PAM_RUSER and PAM_TTY reach the modules, the password does not") {
         if (!have_root())
             return;
         TempDir dir;

@@ -99,7 +99,7 @@ TEST_CASE("a shadow line with every field set") {
     CHECK(entry->expire_date == 20000);
 }
 
-TEST_CASE("empty and -1 day fields are not set; the reserved field is ignored") {
+TEST_CASE("empty and -1 day fields are not set, the reserved field is ignored") {
     const auto entry = parse_shadow_line("bob:!:::-1::::whatever");
     REQUIRE(entry.has_value());
     CHECK(entry->hash.view() == "!");

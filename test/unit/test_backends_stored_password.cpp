@@ -164,7 +164,7 @@ TEST_CASE("Dovecot's MD5 is MD5-CRYPT for $1$ strings and PLAIN-MD5 otherwise") 
     CHECK(verify_stored("test", "{MD5}$6$abc$def") == Match::unusable);
 }
 
-TEST_CASE("an unsuffixed digest may be in hex or base64; a suffix allows that encoding only") {
+TEST_CASE("an unsuffixed digest may be in hex or base64, a suffix allows that encoding only") {
     // SHA-1 and MD5 of "test", as doveadm pw -t accepts and refuses them.
     CHECK(verify_stored("test", "{SHA}a94a8fe5ccb19ba61c4c0873d391e987982fbbd3") == Match::yes);
     CHECK(verify_stored("test", "{SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=") == Match::yes);
