@@ -80,6 +80,11 @@ std::vector<std::string> settings_needing_restart(const Config& running, const C
     if (loaded.foreground != running.foreground || loaded.debug != running.debug ||
         loaded.verbose != running.verbose)
         changed.push_back("-d, -f or -V");
+    if (loaded.cache.enabled != running.cache.enabled ||
+        loaded.cache.size_kb != running.cache.size_kb || loaded.cache.ttl != running.cache.ttl ||
+        loaded.cache.negative_ttl != running.cache.negative_ttl ||
+        loaded.cache.serve_stale != running.cache.serve_stale)
+        changed.push_back("the cache (-c, -s, -t, cache_negative_ttl, cache_serve_stale)");
     return changed;
 }
 

@@ -46,6 +46,56 @@ void log_request(const proto::RequestView& request, const Decision& decision,
                          {"duration_ms", ms}});
 }
 
+using Chain = std::vector<std::unique_ptr<backends::Backend>>;
+
+// The backends in order, while they do not know the user.
+Decision ask_chain(Chain& chain, bool realm_join, const proto::RequestView& request) noexcept {
+    Decision decision;
+    // SECRET: the joined login holds no password, but the credentials do.
+    std::string joined_login;
+    std::string_view login = request.login;
+    if (realm_join && !request.realm.empty()) {
+        joined_login = std::string(request.login) + "@" + std::string(request.realm);
+        login = joined_login;
+    }
+    const backends::Credentials credentials{login, request.password, request.service, request.realm,
+                                            request.client_addr.value_or("")};
+    for (auto& backend : chain) {
+        decision.backend = backend->name();
+        decision.result = backend->verify(credentials);
+        if (decision.result.verdict != Verdict::unknown_user)
+            break;
+    }
+    return decision;
+}
+
+// A fresh cached verdict for this very password answers; otherwise the chain does and its
+// success or wrong-password verdict is kept. A temporary failure may be answered by an old
+// success when cache_serve_stale is on.
+Decision ask_cache_then_chain(CredentialCache& cache, Chain& chain, bool realm_join,
+                              const proto::RequestView& request) noexcept {
+    const auto& [login, password, service, realm, client] = request;
+    try {
+        switch (cache.lookup(service, realm, login, password)) {
+        case CacheLookup::hit_ok:
+            return {{Verdict::ok, "cached", {}}, "cache"};
+        case CacheLookup::hit_bad_password:
+            return {{Verdict::bad_password, "cached wrong password", {}}, "cache"};
+        default:
+            break;
+        }
+        auto decision = ask_chain(chain, realm_join, request);
+        cache.store(service, realm, login, password, decision.result.verdict);
+        if (decision.result.verdict == Verdict::temp_failure &&
+            cache.stale(service, realm, login, password) == CacheLookup::stale_ok)
+            return {{Verdict::ok, "cached success while " + decision.result.reason, {}}, "cache"};
+        return decision;
+    } catch (const std::exception& error) {
+        logging::log().error(std::string("credential cache: ") + error.what());
+        return ask_chain(chain, realm_join, request);
+    }
+}
+
 } // namespace
 
 RequestHandler::RequestHandler(std::vector<std::unique_ptr<backends::Backend>> chain,
@@ -62,22 +112,10 @@ Outcome RequestHandler::handle(const proto::RequestView& request) noexcept {
     Decision decision;
     if (const auto refusal = proto::refusal_reason(request)) {
         decision.result = {Verdict::bad_password, std::string(*refusal)};
+    } else if (m_cache == nullptr) {
+        decision = ask_chain(m_chain, m_realm_join, request);
     } else {
-        // SECRET: the joined login holds no password, but the credentials do.
-        std::string joined_login;
-        std::string_view login = request.login;
-        if (m_realm_join && !request.realm.empty()) {
-            joined_login = std::string(request.login) + "@" + std::string(request.realm);
-            login = joined_login;
-        }
-        const backends::Credentials credentials{login, request.password, request.service,
-                                                request.realm, request.client_addr.value_or("")};
-        for (auto& backend : m_chain) {
-            decision.backend = backend->name();
-            decision.result = backend->verify(credentials);
-            if (decision.result.verdict != Verdict::unknown_user)
-                break;
-        }
+        decision = ask_cache_then_chain(*m_cache, m_chain, m_realm_join, request);
     }
     const auto elapsed = std::chrono::steady_clock::now() - started;
     log_request(request, decision, elapsed);

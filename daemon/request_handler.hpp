@@ -3,6 +3,7 @@
 
 #include "backends/backend.hpp"
 #include "client/proto/wire.hpp"
+#include "daemon/credential_cache.hpp"
 #include "daemon/request_counters.hpp"
 
 #include <chrono>
@@ -22,6 +23,9 @@ class RequestHandler {
 public:
     RequestHandler(std::vector<std::unique_ptr<backends::Backend>> chain, bool realm_join);
 
+    // Verdicts are looked up in and kept in `cache` (shared by all workers).
+    void use_cache(CredentialCache& cache) { m_cache = &cache; }
+
     // Every later request is counted there (shared with the master).
     void count_into(RequestCounters& counters) { m_counters = &counters; }
 
@@ -40,6 +44,7 @@ private:
     std::vector<std::unique_ptr<backends::Backend>> m_chain;
     bool m_realm_join;
     RequestCounters* m_counters = nullptr;
+    CredentialCache* m_cache = nullptr;
 };
 
 } // namespace saslauthd

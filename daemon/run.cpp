@@ -1,6 +1,7 @@
 #include "daemon/run.hpp"
 
 #include "daemon/config/config.hpp"
+#include "daemon/credential_cache.hpp"
 #include "daemon/detach.hpp"
 #include "daemon/generation.hpp"
 #include "daemon/logging.hpp"
@@ -126,6 +127,13 @@ int serve(std::unique_ptr<Generation> current, std::span<const std::string> args
 
     auto& counters = RequestCounters::create_shared();
     current->handler->count_into(counters);
+    std::optional<CredentialCache> cache;
+    if (first.cache.enabled) {
+        cache.emplace(
+            CredentialCache::create_shared({first.cache.size_kb, first.cache.ttl,
+                                            first.cache.negative_ttl, first.cache.serve_stale}));
+        current->handler->use_cache(*cache);
+    }
     const pid_t master_pid = getpid();
     // Runs in a forked worker, with the generation that was current at the fork.
     auto worker_body = [&]() -> int {
@@ -151,7 +159,14 @@ int serve(std::unique_ptr<Generation> current, std::span<const std::string> args
     Master master(std::max(first.workers, 1U), first.shutdown_timeout, worker_body);
     master.count_restarts_into(counters.worker_restarts);
     auto events = master_events(first, master, counters, runtime_dir->socket_path(), detacher);
-    events.reload = [&] { return reload(args, current, counters); };
+    events.reload = [&] {
+        const auto workers = reload(args, current, counters);
+        if (workers && cache) {
+            cache->flush_all(); // a reload may have changed users or backends
+            current->handler->use_cache(*cache);
+        }
+        return workers;
+    };
     const auto notify_stopping = events.stopping;
     events.stopping = [&, notify_stopping] {
         notify_stopping();

@@ -23,9 +23,12 @@ inline constexpr const char* k_default_debian_config = "/etc/default/saslauthd";
 inline constexpr const char* k_default_options_file = "/etc/saslauthd.conf";
 
 struct CacheSettings {
-    bool enabled = false;            // -c
-    std::size_t size_kb = 1024;      // -s
-    std::chrono::seconds ttl{28800}; // -t
+    bool enabled = false;                  // -c
+    std::size_t size_kb = 1024;            // -s
+    std::chrono::seconds ttl{28800};       // -t, successes
+    std::chrono::seconds negative_ttl{30}; // cache_negative_ttl, wrong passwords; 0: none
+    bool serve_stale = false;              // cache_serve_stale: old successes answer while
+                                           // the backend has a temporary failure
 };
 
 struct Config {

@@ -110,6 +110,21 @@ std::expected<void, ConfigError> read_limits(const backends::Options& options, C
     return {};
 }
 
+// The cache's own keys; -c, -s and -t come from the command line.
+std::expected<void, ConfigError> read_cache_options(const backends::Options& options,
+                                                    Config& config) {
+    auto negative =
+        options.get_integer("cache_negative_ttl", config.cache.negative_ttl.count(), 0, 86400);
+    if (!negative)
+        return std::unexpected(negative.error());
+    auto stale = options.get_bool("cache_serve_stale", config.cache.serve_stale);
+    if (!stale)
+        return std::unexpected(stale.error());
+    config.cache.negative_ttl = std::chrono::seconds(*negative);
+    config.cache.serve_stale = *stale;
+    return {};
+}
+
 // host:port of the metrics listener; checked here so a typo stops the start.
 std::expected<void, ConfigError> read_metrics(const backends::Options& options, Config& config) {
     const auto* listen = options.find("metrics_listen");
@@ -136,6 +151,8 @@ std::expected<void, ConfigError> apply_daemon_options(const backends::Options& o
     if (auto done = read_metrics(options, config); !done)
         return done;
     if (auto done = read_peer_access(options, config); !done)
+        return done;
+    if (auto done = read_cache_options(options, config); !done)
         return done;
     return read_limits(options, config);
 }

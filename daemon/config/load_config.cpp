@@ -107,9 +107,6 @@ std::expected<Invocation, ConfigError> load_config(std::span<const std::string> 
     if (auto applied = apply_daemon_options(*options, config); !applied)
         return std::unexpected(applied.error());
     config.options = std::move(*options);
-    if (config.cache.enabled)
-        invocation.warnings.push_back(
-            "-c: the credential cache is not implemented yet; every request asks the backend");
     return invocation;
 }
 

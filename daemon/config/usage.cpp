@@ -11,7 +11,7 @@ std::string usage_text(std::string_view program) {
            std::string(name.size(), ' ') +
            " [-s kb] [-t seconds] [--sysconfig file | --no-sysconfig]\n"
            "  -a mech[,mech...]  authentication mechanisms, tried in order (see -v)\n"
-           "  -c                 credential cache (accepted; not implemented yet)\n"
+           "  -c                 cache verdicts (keyed digests in shared memory)\n"
            "  -d                 debug: stay in the foreground and log verbosely\n"
            "  -f                 stay in the foreground\n"
            "  -h                 print this help and exit\n"
