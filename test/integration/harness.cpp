@@ -168,8 +168,15 @@ bool Daemon::running() {
     return true;
 }
 
+// Ready means the socket accepts and the master has started its workers (it logs
+// "listening on" only after forking them), so tests may look at the workers at once.
 bool Daemon::wait_ready(std::chrono::milliseconds timeout) {
-    return eventually([&] { return !running() || can_connect(socket_path()); }, timeout) &&
+    return eventually(
+               [&] {
+                   return !running() || (can_connect(socket_path()) &&
+                                         log().find("listening on") != std::string::npos);
+               },
+               timeout) &&
            running();
 }
 

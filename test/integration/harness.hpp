@@ -51,7 +51,8 @@ public:
     Daemon& operator=(const Daemon&) = delete;
     ~Daemon();
 
-    // Waits until the socket accepts connections; false if the daemon exited or timed out.
+    // Waits until the socket accepts connections and the workers run; false if the daemon
+    // exited or timed out.
     bool wait_ready(std::chrono::milliseconds timeout = 10s);
     // SIGTERM, then the exit status (or -1 on timeout, after SIGKILL).
     int stop(std::chrono::milliseconds timeout = 10s);
