@@ -2,6 +2,7 @@
 // (Debian's sasl2-bin) and by ours; then what our testsaslauthd adds: -a, -p -, timeouts,
 // any input length.
 #include "harness.hpp"
+#include "test/common/test_data.hpp"
 
 #include <doctest/doctest.h>
 #include <filesystem>
@@ -25,15 +26,9 @@ struct Expectation {
 };
 
 std::vector<Expectation> shadow_expectations() {
-    std::ifstream in(std::string(TEST_DATA_DIR) + "/shadow-expected.txt");
     std::vector<Expectation> expectations;
-    for (std::string line; std::getline(in, line);) {
-        const auto first = line.find('\t');
-        const auto second = line.find('\t', first + 1);
-        REQUIRE(second != std::string::npos);
-        expectations.push_back({line.substr(0, first), line.substr(first + 1, second - first - 1),
-                                line.substr(second + 1) == "OK"});
-    }
+    for (auto& row : test_data::read_tab_separated("shadow-expected.txt", 3))
+        expectations.push_back({std::move(row[0]), std::move(row[1]), row[2] == "OK"});
     REQUIRE(expectations.size() > 20);
     return expectations;
 }

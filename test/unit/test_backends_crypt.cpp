@@ -1,4 +1,5 @@
 #include "backends/passwords/crypt_verify.hpp"
+#include "test/common/test_data.hpp"
 
 #include <array>
 #include <crypt.h>
@@ -20,20 +21,9 @@ struct Vector {
 };
 
 std::vector<Vector> read_vectors() {
-    std::ifstream file(TEST_DATA_DIR "/shadow-vectors.txt");
-    REQUIRE(file);
     std::vector<Vector> vectors;
-    std::string line;
-    while (std::getline(file, line)) {
-        if (line.empty() || line.front() == '#')
-            continue;
-        const auto first_tab = line.find('\t');
-        const auto second_tab = line.find('\t', first_tab + 1);
-        REQUIRE(second_tab != std::string::npos);
-        vectors.push_back({line.substr(0, first_tab),
-                           line.substr(first_tab + 1, second_tab - first_tab - 1),
-                           line.substr(second_tab + 1)});
-    }
+    for (auto& row : test_data::read_tab_separated("shadow-vectors.txt", 3))
+        vectors.push_back({std::move(row[0]), std::move(row[1]), std::move(row[2])});
     return vectors;
 }
 

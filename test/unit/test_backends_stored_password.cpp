@@ -1,4 +1,5 @@
 #include "backends/passwords/stored_password.hpp"
+#include "test/common/test_data.hpp"
 
 #include <doctest/doctest.h>
 #include <fstream>
@@ -19,23 +20,10 @@ struct Vector {
 };
 
 std::vector<Vector> read_vectors() {
-    std::ifstream file(TEST_DATA_DIR "/password-schemes.txt");
-    REQUIRE(file);
     std::vector<Vector> vectors;
-    std::string line;
-    while (std::getline(file, line)) {
-        if (line.empty() || line.front() == '#')
-            continue;
-        std::vector<std::string> fields;
-        std::size_t start = 0;
-        for (auto tab = line.find('\t'); tab != std::string::npos; tab = line.find('\t', start)) {
-            fields.push_back(line.substr(start, tab - start));
-            start = tab + 1;
-        }
-        fields.push_back(line.substr(start));
-        REQUIRE(fields.size() == 4);
-        vectors.push_back({fields[0], fields[1], fields[2], fields[3]});
-    }
+    for (auto& row : test_data::read_tab_separated("password-schemes.txt", 4))
+        vectors.push_back(
+            {std::move(row[0]), std::move(row[1]), std::move(row[2]), std::move(row[3])});
     return vectors;
 }
 

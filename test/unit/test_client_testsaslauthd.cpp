@@ -1,5 +1,6 @@
 #include "client/client.hpp"
 #include "client/testsaslauthd.hpp"
+#include "test/common/test_data.hpp"
 
 #include <array>
 #include <cstdlib>
@@ -14,6 +15,8 @@
 #include <vector>
 
 using namespace std::string_literals;
+
+using test_data::counted;
 
 namespace {
 
@@ -33,14 +36,6 @@ std::string usage_error_of(std::initializer_list<const char*> list) {
     const auto options = testsaslauthd::parse_arguments(args);
     REQUIRE_FALSE(options.has_value());
     return options.error().message;
-}
-
-std::string counted(std::string_view text) {
-    std::string out;
-    out.push_back(static_cast<char>(text.size() >> 8));
-    out.push_back(static_cast<char>(text.size() & 0xff));
-    out.append(text);
-    return out;
 }
 
 // A listening UNIX socket named mux in a fresh temporary directory.

@@ -1,4 +1,5 @@
 #include "client/proto/wire.hpp"
+#include "test/common/test_data.hpp"
 
 #include <doctest/doctest.h>
 #include <string>
@@ -6,6 +7,8 @@
 
 using namespace std::string_literals;
 using namespace std::string_view_literals;
+
+using test_data::counted;
 
 namespace {
 
@@ -15,14 +18,6 @@ std::string from_hex(std::string_view hex) {
         bytes.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
     }
     return bytes;
-}
-
-std::string counted(std::string_view text) {
-    std::string out;
-    out.push_back(static_cast<char>(text.size() >> 8));
-    out.push_back(static_cast<char>(text.size() & 0xff));
-    out.append(text);
-    return out;
 }
 
 std::string four_fields() {
