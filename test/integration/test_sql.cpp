@@ -10,9 +10,11 @@
 // `WHERE BINARY username = '%u@%r'` compares bytes, without case folding or padding. SQLite's
 // default BINARY collation has neither problem.
 #include "client/client.hpp"
+#include "daemon/logging.hpp"
 #include "harness.hpp"
 #include "mariadb_fixture.hpp"
 #include "pam_fixture.hpp"
+#include "test/common/test_data.hpp"
 
 #include <chrono>
 #include <doctest/doctest.h>
@@ -49,22 +51,9 @@ struct Vector {
 
 // password-schemes.txt: `label<TAB>password<TAB>stored<TAB>tool`, '#' comments.
 std::vector<Vector> load_vectors() {
-    std::ifstream file(TEST_DATA_DIR "/password-schemes.txt");
-    if (!file)
-        throw std::runtime_error("cannot read " TEST_DATA_DIR "/password-schemes.txt");
     std::vector<Vector> vectors;
-    std::string line;
-    while (std::getline(file, line)) {
-        if (line.empty() || line.starts_with('#'))
-            continue;
-        const auto first = line.find('\t');
-        const auto second = line.find('\t', first + 1);
-        const auto third = line.find('\t', second + 1);
-        if (third == std::string::npos)
-            throw std::runtime_error("password-schemes.txt: bad line: " + line.substr(0, 40));
-        vectors.push_back({line.substr(0, first), line.substr(first + 1, second - first - 1),
-                           line.substr(second + 1, third - second - 1)});
-    }
+    for (auto& row : test_data::read_tab_separated("password-schemes.txt", 4))
+        vectors.push_back({std::move(row[0]), std::move(row[1]), std::move(row[2])});
     return vectors;
 }
 
@@ -212,28 +201,9 @@ bool authenticates(Daemon& daemon, std::string_view login, std::string_view pass
     return authenticates(daemon, {login, password, k_service, realm, {}});
 }
 
-// The daemon's rendering of a log field (daemon/logging.cpp).
-std::string log_field(std::string_view value) {
-    static constexpr char k_hex[] = "0123456789abcdef";
-    std::string result;
-    bool quoted = value.empty();
-    for (const char c : value) {
-        const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte >= 0x7f || c == '"' || c == '\\') {
-            result += "\\x";
-            result += k_hex[byte >> 4];
-            result += k_hex[byte & 0xf];
-        } else {
-            quoted = quoted || c == ' ';
-            result += c;
-        }
-    }
-    return quoted ? '"' + result + '"' : result;
-}
-
 bool logged_verdict(const std::string& log, std::string_view login, std::string_view verdict) {
-    return log.find("login=" + log_field(login) + " backend=sql verdict=" + std::string(verdict)) !=
-           std::string::npos;
+    return log.find("login=" + saslauthd::logging::field(login) +
+                    " backend=sql verdict=" + std::string(verdict)) != std::string::npos;
 }
 
 // Short strings ("x") could show up by chance; every password and hash here is longer.
