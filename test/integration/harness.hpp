@@ -13,6 +13,20 @@ namespace harness {
 
 using namespace std::chrono_literals;
 
+// The test users' password, its hash made with `mkpasswd -m sha512crypt`, and one made with
+// `mkpasswd -m yescrypt` (whois 5.5.17).
+inline constexpr const char* k_test_password = "Correct horse 1";
+inline constexpr const char* k_sha512_hash =
+    "$6$2N7mnVIyl7N6U5v/$CgJbNBYezEw3yyB6Vf9SQK6H6yHENpoKKs2kIaHCWNHmGGzKHFF2n55O3NpWp9S062H/"
+    "buYHNWF431oIrz7cx.";
+inline constexpr const char* k_yescrypt_hash =
+    "$y$j9T$2g6eozKeZZgLivSh6exGK1$pYjTIFcKntVfOkRDIwR4yVuQhSdoxzmLylOk/Yn.2N4";
+
+// A shadow(5) line for `user` with `hash`, last changed on day 19000, no aging.
+inline std::string shadow_line(const std::string& user, const std::string& hash = k_sha512_hash) {
+    return user + ":" + hash + ":19000::::::\n";
+}
+
 // CI has root and every package: there a test that would skip must fail instead.
 bool in_ci();
 

@@ -12,21 +12,13 @@ using namespace harness;
 
 namespace {
 
-constexpr const char* k_password = "Correct horse 1";
-// Made with `mkpasswd -m sha512crypt` (whois 5.5.17): the password above.
-constexpr const char* k_hash =
-    "$6$2N7mnVIyl7N6U5v/$CgJbNBYezEw3yyB6Vf9SQK6H6yHENpoKKs2kIaHCWNHmGGzKHFF2n55O3NpWp9S062H/"
-    "buYHNWF431oIrz7cx.";
-
 struct Fixture {
     TempDir dir;
     explicit Fixture(const std::string& options = {}) {
         with_alice();
         dir.write("saslauthd.conf", "shadow_file: " + (dir / "shadow") + "\n" + options);
     }
-    void with_alice() const {
-        dir.write("shadow", std::string("alice:") + k_hash + ":19000::::::\nbob:x:19000::::::\n");
-    }
+    void with_alice() const { dir.write("shadow", shadow_line("alice") + "bob:x:19000::::::\n"); }
     void without_alice() const { dir.write("shadow", "bob:x:19000::::::\n"); }
     // The backend cannot read its file: a temporary failure.
     void break_backend() const {
@@ -45,7 +37,7 @@ struct Fixture {
     }
 };
 
-bool ok(const Daemon& daemon, std::string_view password = k_password) {
+bool ok(const Daemon& daemon, std::string_view password = k_test_password) {
     const auto reply =
         client::authenticate(daemon.socket_path(), {"alice", password, "imap", "", {}});
     REQUIRE(reply.has_value());
@@ -76,7 +68,7 @@ TEST_SUITE("integration::cache") {
         daemon.stop();
         const auto log = daemon.log();
         CHECK(count(log, "backend=cache verdict=ok") == 1);
-        CHECK(log.find(k_password) == std::string::npos);
+        CHECK(log.find(k_test_password) == std::string::npos);
     }
 
     TEST_CASE("a repeated wrong password is answered from the cache, negative TTL 0 turns it off") {

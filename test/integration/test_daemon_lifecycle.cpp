@@ -18,16 +18,8 @@ using namespace harness;
 
 namespace {
 
-constexpr const char* k_password = "Correct horse 1";
-
-// Made with `mkpasswd -m sha512crypt` and `mkpasswd -m yescrypt` (whois 5.5.17).
-constexpr const char* k_shadow =
-    "alice:$6$2N7mnVIyl7N6U5v/$CgJbNBYezEw3yyB6Vf9SQK6H6yHENpoKKs2kIaHCWNHmGGzKHFF2n55O3NpWp9S062H/"
-    "buYHNWF431oIrz7cx.:19000:0:99999:7:::\n"
-    "bob:$y$j9T$2g6eozKeZZgLivSh6exGK1$pYjTIFcKntVfOkRDIwR4yVuQhSdoxzmLylOk/Yn.2N4:19000::::::\n"
-    "alice@EXAMPLE.ORG:$6$2N7mnVIyl7N6U5v/"
-    "$CgJbNBYezEw3yyB6Vf9SQK6H6yHENpoKKs2kIaHCWNHmGGzKHFF2n55O3NpWp9S062H/"
-    "buYHNWF431oIrz7cx.:19000::::::\n";
+const std::string k_shadow =
+    shadow_line("alice") + shadow_line("bob", k_yescrypt_hash) + shadow_line("alice@EXAMPLE.ORG");
 
 struct Fixture {
     TempDir dir;
@@ -59,18 +51,18 @@ TEST_SUITE("integration::daemon") {
         Daemon daemon(fixture.dir, fixture.args({"-n", "2"}));
         REQUIRE(daemon.wait_ready());
         const auto socket = daemon.socket_path();
-        CHECK(authenticates(socket, "alice", k_password));
-        CHECK(authenticates(socket, "bob", k_password));
+        CHECK(authenticates(socket, "alice", k_test_password));
+        CHECK(authenticates(socket, "bob", k_test_password));
         CHECK_FALSE(authenticates(socket, "alice", "Correct horse 2"));
-        CHECK_FALSE(authenticates(socket, "nobody", k_password));
-        CHECK(authenticates(socket, "alice", k_password, "", "192.0.2.1;4711"));
+        CHECK_FALSE(authenticates(socket, "nobody", k_test_password));
+        CHECK(authenticates(socket, "alice", k_test_password, "", "192.0.2.1;4711"));
         CHECK_FALSE(authenticates(socket, "alice", "wrong", "", "192.0.2.1;4711"));
-        CHECK(authenticates(socket, "alice", k_password, "", ""));
+        CHECK(authenticates(socket, "alice", k_test_password, "", ""));
         CHECK(daemon.stop() == 0);
         const auto log = daemon.log();
         CHECK(log.find("client=192.0.2.1;4711") != std::string::npos);
         CHECK(log.find("verdict=unknown_user") != std::string::npos);
-        CHECK(log.find(k_password) == std::string::npos);
+        CHECK(log.find(k_test_password) == std::string::npos);
         CHECK(log.find("Correct horse 2") == std::string::npos);
         CHECK(log.find("$6$") == std::string::npos);
     }
@@ -95,14 +87,14 @@ TEST_SUITE("integration::daemon") {
                           std::string(k_shadow).substr(std::string(k_shadow).find("bob:")));
         Daemon plain(fixture.dir, fixture.args());
         REQUIRE(plain.wait_ready());
-        CHECK_FALSE(authenticates(plain.socket_path(), "alice", k_password, "EXAMPLE.ORG"));
+        CHECK_FALSE(authenticates(plain.socket_path(), "alice", k_test_password, "EXAMPLE.ORG"));
         plain.stop();
 
         Daemon joined(fixture.dir, fixture.args({"-r"}));
         REQUIRE(joined.wait_ready());
-        CHECK(authenticates(joined.socket_path(), "alice", k_password, "EXAMPLE.ORG"));
-        CHECK_FALSE(authenticates(joined.socket_path(), "alice", k_password, "OTHER.ORG"));
-        CHECK(authenticates(joined.socket_path(), "bob", k_password, ""));
+        CHECK(authenticates(joined.socket_path(), "alice", k_test_password, "EXAMPLE.ORG"));
+        CHECK_FALSE(authenticates(joined.socket_path(), "alice", k_test_password, "OTHER.ORG"));
+        CHECK(authenticates(joined.socket_path(), "bob", k_test_password, ""));
     }
 
     TEST_CASE("malformed and hostile requests get NO and the workers keep serving") {
@@ -112,12 +104,12 @@ TEST_SUITE("integration::daemon") {
         const auto socket = daemon.socket_path();
         const auto workers = daemon.workers();
 
-        const std::string good = raw::request({"alice", k_password, "imap", ""});
+        const std::string good = raw::request({"alice", k_test_password, "imap", ""});
         CHECK(raw::exchange(socket, good) == "OK");
         // NUL inside the login: Cyrus truncates there and accepts "alice\0junk".
-        CHECK(raw::exchange(socket, raw::request({std::string("alice\0junk", 10), k_password,
+        CHECK(raw::exchange(socket, raw::request({std::string("alice\0junk", 10), k_test_password,
                                                   "imap", ""})) == "NO");
-        CHECK(raw::exchange(socket, raw::request({"", k_password, "imap", ""})) == "NO");
+        CHECK(raw::exchange(socket, raw::request({"", k_test_password, "imap", ""})) == "NO");
         CHECK(raw::exchange(socket, raw::request({"alice", "", "imap", ""})) == "NO");
         CHECK(raw::exchange(socket, raw::request({"alice", std::string(9000, 'x'), "imap", ""})) ==
               "NO");
@@ -142,7 +134,7 @@ TEST_SUITE("integration::daemon") {
         }
         const auto started = std::chrono::steady_clock::now();
         for (int i = 0; i < 10; ++i)
-            CHECK(authenticates(daemon.socket_path(), "alice", k_password));
+            CHECK(authenticates(daemon.socket_path(), "alice", k_test_password));
         CHECK(std::chrono::steady_clock::now() - started < 3s);
     }
 
@@ -168,7 +160,7 @@ TEST_SUITE("integration::daemon") {
         std::thread load([&] {
             while (!done) {
                 const auto reply = client::authenticate(daemon.socket_path(),
-                                                        {"alice", k_password, "imap", "", {}});
+                                                        {"alice", k_test_password, "imap", "", {}});
                 (reply && reply->ok ? succeeded : failed)++;
             }
         });
@@ -198,7 +190,7 @@ TEST_SUITE("integration::daemon") {
         REQUIRE(eventually([&] { return daemon.workers().size() == 1; }));
         const auto first = daemon.workers();
         for (int i = 0; i < 12; ++i)
-            CHECK(authenticates(daemon.socket_path(), "alice", k_password));
+            CHECK(authenticates(daemon.socket_path(), "alice", k_test_password));
         CHECK(
             eventually([&] { return daemon.workers().size() == 1 && daemon.workers() != first; }));
     }
@@ -208,7 +200,7 @@ TEST_SUITE("integration::daemon") {
         Daemon daemon(fixture.dir, fixture.args({"-n", "0"}));
         REQUIRE(daemon.wait_ready());
         for (int i = 0; i < 5; ++i) {
-            CHECK(authenticates(daemon.socket_path(), "alice", k_password));
+            CHECK(authenticates(daemon.socket_path(), "alice", k_test_password));
             CHECK_FALSE(authenticates(daemon.socket_path(), "alice", "nope"));
         }
     }
@@ -245,7 +237,7 @@ TEST_SUITE("integration::daemon") {
         CHECK(second.status != 0);
         CHECK(second.err.find("already running") != std::string::npos);
         CHECK(second.err.find(std::to_string(first.pid())) != std::string::npos);
-        CHECK(authenticates(first.socket_path(), "alice", k_password));
+        CHECK(authenticates(first.socket_path(), "alice", k_test_password));
     }
 
     TEST_CASE("detached: the starter exits 0 once the daemon listens") {
@@ -260,7 +252,7 @@ TEST_SUITE("integration::daemon") {
         REQUIRE(started.status == 0);
         CHECK(std::chrono::steady_clock::now() - begin < 5s);
         const auto pid = std::stoi(read_file(socket_dir + "/saslauthd.pid"));
-        CHECK(authenticates(socket_dir + "/mux", "alice", k_password));
+        CHECK(authenticates(socket_dir + "/mux", "alice", k_test_password));
         CHECK(kill(pid, SIGTERM) == 0);
         CHECK(eventually([&] { return kill(pid, 0) != 0; }));
         CHECK_FALSE(std::filesystem::exists(socket_dir + "/mux"));

@@ -14,19 +14,11 @@ using namespace harness;
 
 namespace {
 
-constexpr const char* k_password = "Correct horse 1";
 constexpr const char* k_wrong_password = "Correct horse 2";
 
-// The hashes of test_daemon_lifecycle.cpp: sha512crypt for alice, yescrypt for bob.
-constexpr const char* k_alice =
-    "alice:$6$2N7mnVIyl7N6U5v/$CgJbNBYezEw3yyB6Vf9SQK6H6yHENpoKKs2kIaHCWNHmGGzKHFF2n55O3NpWp9S062H/"
-    "buYHNWF431oIrz7cx.:19000:0:99999:7:::\n";
-constexpr const char* k_bob =
-    "bob:$y$j9T$2g6eozKeZZgLivSh6exGK1$pYjTIFcKntVfOkRDIwR4yVuQhSdoxzmLylOk/Yn.2N4:19000::::::\n";
-constexpr const char* k_alice_at_example =
-    "alice@EXAMPLE.ORG:$6$2N7mnVIyl7N6U5v/"
-    "$CgJbNBYezEw3yyB6Vf9SQK6H6yHENpoKKs2kIaHCWNHmGGzKHFF2n55O3NpWp9S062H/"
-    "buYHNWF431oIrz7cx.:19000::::::\n";
+const std::string k_alice = shadow_line("alice");
+const std::string k_bob = shadow_line("bob", k_yescrypt_hash);
+const std::string k_alice_at_example = shadow_line("alice@EXAMPLE.ORG");
 
 enum class Mode { checkpass, plain, login };
 constexpr Mode k_modes[] = {Mode::checkpass, Mode::plain, Mode::login};
@@ -94,7 +86,7 @@ struct Fixture {
 };
 
 void check_log_is_clean(const std::string& log) {
-    CHECK(log.find(k_password) == std::string::npos);
+    CHECK(log.find(k_test_password) == std::string::npos);
     CHECK(log.find(k_wrong_password) == std::string::npos);
     CHECK(log.find("$6$") == std::string::npos);
 }
@@ -112,12 +104,12 @@ TEST_SUITE("integration::libsasl2") {
         const auto confdir = fixture.dir.path().string();
         for (const auto mode : k_modes) {
             CAPTURE(name(mode));
-            CHECK(sasl_check(confdir, mode, "alice", k_password).ok());
-            CHECK(sasl_check(confdir, mode, "bob", k_password).ok());
+            CHECK(sasl_check(confdir, mode, "alice", k_test_password).ok());
+            CHECK(sasl_check(confdir, mode, "bob", k_test_password).ok());
             const auto wrong = sasl_check(confdir, mode, "alice", k_wrong_password);
             CHECK(wrong.refused());
             CHECK(wrong.line.starts_with("NO SASL(-13): authentication failure"));
-            CHECK(sasl_check(confdir, mode, "nobody", k_password).refused());
+            CHECK(sasl_check(confdir, mode, "nobody", k_test_password).refused());
         }
         CHECK(daemon.stop() == 0);
         const auto log = daemon.log();
@@ -134,11 +126,11 @@ TEST_SUITE("integration::libsasl2") {
         const auto confdir = fixture.dir.path().string();
         for (const auto mode : k_modes) {
             CAPTURE(name(mode));
-            CHECK(sasl_check(confdir, mode, "alice@EXAMPLE.ORG", k_password).ok());
+            CHECK(sasl_check(confdir, mode, "alice@EXAMPLE.ORG", k_test_password).ok());
             CHECK(sasl_check(confdir, mode, "alice@EXAMPLE.ORG", k_wrong_password).refused());
-            CHECK(sasl_check(confdir, mode, "alice@corp@EXAMPLE.ORG", k_password).refused());
+            CHECK(sasl_check(confdir, mode, "alice@corp@EXAMPLE.ORG", k_test_password).refused());
             // The server's user realm (Postfix's smtpd_sasl_local_domain) joins a bare login.
-            CHECK(sasl_check(confdir, mode, "bob", k_password, "EXAMPLE.ORG").ok());
+            CHECK(sasl_check(confdir, mode, "bob", k_test_password, "EXAMPLE.ORG").ok());
         }
         CHECK(daemon.stop() == 0);
         const auto log = daemon.log();
@@ -160,8 +152,8 @@ TEST_SUITE("integration::libsasl2") {
             write_sasl_conf(fixture.dir, joined.socket_path());
             for (const auto mode : k_modes) {
                 CAPTURE(name(mode));
-                CHECK(sasl_check(confdir, mode, "alice@EXAMPLE.ORG", k_password).refused());
-                CHECK(sasl_check(confdir, mode, "alice", k_password).ok());
+                CHECK(sasl_check(confdir, mode, "alice@EXAMPLE.ORG", k_test_password).refused());
+                CHECK(sasl_check(confdir, mode, "alice", k_test_password).ok());
             }
             CHECK(joined.stop() == 0);
             check_log_is_clean(joined.log());
@@ -173,11 +165,11 @@ TEST_SUITE("integration::libsasl2") {
         write_sasl_conf(fixture.dir, joined.socket_path());
         for (const auto mode : k_modes) {
             CAPTURE(name(mode));
-            CHECK(sasl_check(confdir, mode, "alice@EXAMPLE.ORG", k_password).ok());
+            CHECK(sasl_check(confdir, mode, "alice@EXAMPLE.ORG", k_test_password).ok());
             CHECK(sasl_check(confdir, mode, "alice@EXAMPLE.ORG", k_wrong_password).refused());
-            CHECK(sasl_check(confdir, mode, "alice@OTHER.ORG", k_password).refused());
-            CHECK(sasl_check(confdir, mode, "alice", k_password).refused());
-            CHECK(sasl_check(confdir, mode, "alice", k_password, "EXAMPLE.ORG").ok());
+            CHECK(sasl_check(confdir, mode, "alice@OTHER.ORG", k_test_password).refused());
+            CHECK(sasl_check(confdir, mode, "alice", k_test_password).refused());
+            CHECK(sasl_check(confdir, mode, "alice", k_test_password, "EXAMPLE.ORG").ok());
         }
         CHECK(joined.stop() == 0);
         check_log_is_clean(joined.log());
@@ -190,13 +182,13 @@ TEST_SUITE("integration::libsasl2") {
             Daemon stopped(fixture.dir, fixture.args());
             REQUIRE(stopped.wait_ready());
             write_sasl_conf(fixture.dir, stopped.socket_path());
-            CHECK(sasl_check(confdir, Mode::checkpass, "alice", k_password).ok());
+            CHECK(sasl_check(confdir, Mode::checkpass, "alice", k_test_password).ok());
             CHECK(stopped.stop() == 0);
         }
         for (const auto mode : k_modes) {
             CAPTURE(name(mode));
             const auto started = std::chrono::steady_clock::now();
-            const auto answer = sasl_check(confdir, mode, "alice", k_password);
+            const auto answer = sasl_check(confdir, mode, "alice", k_test_password);
             CHECK(answer.refused());
             // SASL_FAIL, where a refused password is SASL_BADAUTH (-13).
             CHECK(answer.line.starts_with("NO SASL(-1): generic failure"));
@@ -208,7 +200,7 @@ TEST_SUITE("integration::libsasl2") {
         if (!pam_fixture::have_root())
             return;
         TempDir dir;
-        const auto hash = pam_fixture::sha512_hash(k_password);
+        const auto hash = pam_fixture::sha512_hash(k_test_password);
         dir.write("passwd", "alice:" + hash + "\nalice@EXAMPLE.ORG:" + hash + "\n");
         const pam_fixture::PamService service(
             "auth required pam_pwdfile.so nodelay pwdfile=" + (dir / "passwd") +
@@ -225,12 +217,13 @@ TEST_SUITE("integration::libsasl2") {
             write_sasl_conf(dir, daemon.socket_path());
             for (const auto mode : k_modes) {
                 CAPTURE(name(mode));
-                CHECK(sasl_check(confdir, mode, "alice", k_password).ok());
-                CHECK(sasl_check(confdir, mode, "alice@EXAMPLE.ORG", k_password).ok());
+                CHECK(sasl_check(confdir, mode, "alice", k_test_password).ok());
+                CHECK(sasl_check(confdir, mode, "alice@EXAMPLE.ORG", k_test_password).ok());
                 CHECK(sasl_check(confdir, mode, "alice", k_wrong_password).refused());
-                CHECK(sasl_check(confdir, mode, "nobody", k_password).refused());
+                CHECK(sasl_check(confdir, mode, "nobody", k_test_password).refused());
                 // Only with -r does the backend see the realm: OTHER.ORG has no such user.
-                CHECK(sasl_check(confdir, mode, "alice@OTHER.ORG", k_password).ok() != join_realm);
+                CHECK(sasl_check(confdir, mode, "alice@OTHER.ORG", k_test_password).ok() !=
+                      join_realm);
             }
             CHECK(daemon.stop() == 0);
             const auto log = daemon.log();

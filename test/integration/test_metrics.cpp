@@ -11,11 +11,7 @@ using namespace harness;
 
 namespace {
 
-constexpr const char* k_password = "Correct horse 1";
-// Made with `mkpasswd -m sha512crypt` (whois 5.5.17).
-constexpr const char* k_shadow =
-    "alice:$6$2N7mnVIyl7N6U5v/$CgJbNBYezEw3yyB6Vf9SQK6H6yHENpoKKs2kIaHCWNHmGGzKHFF2n55O3NpWp9S062H/"
-    "buYHNWF431oIrz7cx.:19000:0:99999:7:::\n";
+const std::string k_shadow = harness::shadow_line("alice");
 
 // A loopback port nobody listens on right now.
 int free_port() {
@@ -42,7 +38,7 @@ TEST_SUITE("integration::metrics") {
                   "shadow_file: " + (dir / "shadow") + "\nmetrics_listen: " + address + "\n");
         Daemon daemon(dir, {"-a", "shadow", "-n", "2", "-O", dir / "saslauthd.conf"});
         REQUIRE(daemon.wait_ready());
-        for (const auto* password : {k_password, k_password, "wrong"})
+        for (const auto* password : {k_test_password, k_test_password, "wrong"})
             CHECK(client::authenticate(daemon.socket_path(), {"alice", password, "imap", "", {}})
                       .has_value());
         CommandResult stats;

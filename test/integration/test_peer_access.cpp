@@ -14,11 +14,7 @@ using pam_fixture::TestUser;
 
 namespace {
 
-constexpr const char* k_password = "Correct horse 1";
-// Made with `mkpasswd -m sha512crypt` (whois 5.5.17).
-constexpr const char* k_shadow =
-    "alice:$6$2N7mnVIyl7N6U5v/$CgJbNBYezEw3yyB6Vf9SQK6H6yHENpoKKs2kIaHCWNHmGGzKHFF2n55O3NpWp9S062H/"
-    "buYHNWF431oIrz7cx.:19000:0:99999:7:::\n";
+const std::string k_shadow = harness::shadow_line("alice");
 constexpr const char* k_ok_line = "0: OK \"Success.\"\n";
 
 // testsaslauthd run as `user` (runuser sets its uid, gid and groups), from a copy in `dir`:
@@ -29,7 +25,7 @@ CommandResult ask_as(const TempDir& dir, const std::string& user, const std::str
         std::filesystem::copy_file(TESTSASLAUTHD_BIN, client);
     chmod(client.c_str(), 0755);
     return run_command({"/usr/sbin/runuser", "-u", user, "--", client, "-f", socket, "-u", "alice",
-                        "-p", k_password});
+                        "-p", k_test_password});
 }
 
 std::string primary_group(const std::string& user) {
@@ -65,8 +61,8 @@ TEST_SUITE("integration::peer_access") {
             CHECK_MESSAGE(no.status == 255, no.err);
             CHECK_FALSE(no.err.empty()); // closed without a reply, or reset while sending
             CHECK(no.out.find("OK") == std::string::npos);
-            const auto root = run_command(
-                {TESTSASLAUTHD_BIN, "-f", daemon.socket_path(), "-u", "alice", "-p", k_password});
+            const auto root = run_command({TESTSASLAUTHD_BIN, "-f", daemon.socket_path(), "-u",
+                                           "alice", "-p", k_test_password});
             CHECK(root.out == k_ok_line);
             daemon.stop();
             CHECK(daemon.log().find("refused a connection from uid") != std::string::npos);

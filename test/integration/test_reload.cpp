@@ -14,17 +14,11 @@ using namespace harness;
 
 namespace {
 
-constexpr const char* k_password = "Correct horse 1";
-// Made with `mkpasswd -m sha512crypt` (whois 5.5.17); the same hash for both users.
-constexpr const char* k_hash =
-    "$6$2N7mnVIyl7N6U5v/$CgJbNBYezEw3yyB6Vf9SQK6H6yHENpoKKs2kIaHCWNHmGGzKHFF2n55O3NpWp9S062H/"
-    "buYHNWF431oIrz7cx.";
-
 struct Fixture {
     TempDir dir;
     Fixture() {
-        dir.write("first", std::string("alice:") + k_hash + ":19000::::::\n");
-        dir.write("second", std::string("bob:") + k_hash + ":19000::::::\n");
+        dir.write("first", shadow_line("alice"));
+        dir.write("second", shadow_line("bob"));
         use_shadow("first");
     }
     void use_shadow(const std::string& name, const std::string& extra = {}) const {
@@ -37,7 +31,7 @@ struct Fixture {
 
 bool authenticates(const Daemon& daemon, std::string_view login) {
     const auto reply =
-        client::authenticate(daemon.socket_path(), {login, k_password, "imap", "", {}});
+        client::authenticate(daemon.socket_path(), {login, k_test_password, "imap", "", {}});
     return reply && reply->ok;
 }
 

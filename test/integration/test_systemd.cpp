@@ -18,11 +18,7 @@ using namespace harness;
 
 namespace {
 
-constexpr const char* k_password = "Correct horse 1";
-// Made with `mkpasswd -m sha512crypt` (whois 5.5.17).
-constexpr const char* k_shadow =
-    "alice:$6$2N7mnVIyl7N6U5v/$CgJbNBYezEw3yyB6Vf9SQK6H6yHENpoKKs2kIaHCWNHmGGzKHFF2n55O3NpWp9S062H/"
-    "buYHNWF431oIrz7cx.:19000:0:99999:7:::\n";
+const std::string k_shadow = harness::shadow_line("alice");
 
 std::vector<std::string> shadow_args(const TempDir& dir) {
     dir.write("shadow", k_shadow);
@@ -89,7 +85,7 @@ private:
 };
 
 bool authenticates(const std::string& socket) {
-    const auto reply = client::authenticate(socket, {"alice", k_password, "imap", "", {}});
+    const auto reply = client::authenticate(socket, {"alice", k_test_password, "imap", "", {}});
     REQUIRE_MESSAGE(reply.has_value(), (reply ? "" : reply.error().message));
     return reply->ok;
 }
