@@ -208,4 +208,10 @@ std::string Daemon::log() const {
     return read_file(m_log_path);
 }
 
+CommandResult start_with_options(const TempDir& dir, const std::string& options) {
+    dir.write("saslauthd.conf", options);
+    return run_command(
+        {SASLAUTHD_BIN, "-d", "-a", "shadow", "-m", dir / "run", "-O", dir / "saslauthd.conf"});
+}
+
 } // namespace harness

@@ -55,6 +55,10 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
 
 std::string read_file(const std::string& path);
 
+// Starts saslauthd -d -a shadow with `options` as its options file and returns how it ended:
+// for settings that must stop the start-up.
+CommandResult start_with_options(const TempDir& dir, const std::string& options);
+
 // saslauthd in the foreground (-d) on `dir`/run, logging to `dir`/daemon.log.
 class Daemon {
 public:

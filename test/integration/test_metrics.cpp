@@ -56,9 +56,7 @@ TEST_SUITE("integration::metrics") {
 
     TEST_CASE("a bad metrics_listen names file and line") {
         TempDir dir;
-        dir.write("saslauthd.conf", "# metrics\nmetrics_listen: 9101\n");
-        const auto result = run_command(
-            {SASLAUTHD_BIN, "-d", "-a", "shadow", "-m", dir / "run", "-O", dir / "saslauthd.conf"});
+        const auto result = start_with_options(dir, "# metrics\nmetrics_listen: 9101\n");
         CHECK(result.status != 0);
         CHECK(result.err.find("saslauthd.conf:2: metrics_listen") != std::string::npos);
     }

@@ -71,9 +71,8 @@ TEST_SUITE("integration::peer_access") {
 
     TEST_CASE("an unknown user in socket_allow_users names file and line") {
         TempDir dir;
-        dir.write("saslauthd.conf", "# access\nsocket_allow_users: no-such-user-here\n");
-        const auto result = run_command(
-            {SASLAUTHD_BIN, "-d", "-a", "shadow", "-m", dir / "run", "-O", dir / "saslauthd.conf"});
+        const auto result =
+            start_with_options(dir, "# access\nsocket_allow_users: no-such-user-here\n");
         CHECK(result.status != 0);
         CHECK(result.err.find("saslauthd.conf:2: socket_allow_users") != std::string::npos);
     }
