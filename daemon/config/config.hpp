@@ -31,6 +31,15 @@ struct CacheSettings {
                                            // the backend has a temporary failure
 };
 
+// The brute-force penalty (daemon/penalty.hpp), from the options file.
+struct PenaltySettings {
+    bool enabled = true;                     // penalty
+    std::chrono::milliseconds initial{2000}; // penalty_initial_delay_ms, the second failure's
+    std::chrono::milliseconds max{15000};    // penalty_max_delay_ms
+    unsigned ipv6_prefix = 64;               // penalty_ipv6_prefix, bits
+    std::size_t max_entries = 65536;         // penalty_table_entries, addresses and logins
+};
+
 struct Config {
     // From flags (or sysconfig).
     std::vector<std::string> mechanisms; // -a, a chain tried in order
@@ -58,6 +67,7 @@ struct Config {
     unsigned long worker_max_requests = 10000;        // worker_max_requests, 0: never recycle
     std::string metrics_listen;                       // metrics_listen, host:port; empty: off
     unsigned max_connections = 1024;                  // max_connections, per worker
+    PenaltySettings penalty;
 
     backends::Options options; // the whole options file, for the backends
 };
