@@ -85,6 +85,11 @@ std::vector<std::string> settings_needing_restart(const Config& running, const C
         loaded.cache.negative_ttl != running.cache.negative_ttl ||
         loaded.cache.serve_stale != running.cache.serve_stale)
         changed.push_back("the cache (-c, -s, -t, cache_negative_ttl, cache_serve_stale)");
+    const auto& penalty = loaded.penalty;
+    if (penalty.enabled != running.penalty.enabled || penalty.initial != running.penalty.initial ||
+        penalty.max != running.penalty.max || penalty.ipv6_prefix != running.penalty.ipv6_prefix ||
+        penalty.max_entries != running.penalty.max_entries)
+        changed.push_back("the penalty (penalty, penalty_*)");
     return changed;
 }
 

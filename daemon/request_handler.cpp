@@ -18,7 +18,8 @@ struct Decision {
 };
 
 void log_request(const proto::RequestView& request, const Decision& decision,
-                 std::chrono::steady_clock::duration elapsed) {
+                 std::chrono::steady_clock::duration elapsed,
+                 std::chrono::microseconds reply_delay) {
     using logging::field;
     const auto ms = std::to_string(std::chrono::duration<double, std::milli>(elapsed).count());
     const auto service = field(request.service);
@@ -32,6 +33,9 @@ void log_request(const proto::RequestView& request, const Decision& decision,
         line += " client=" + client;
     line += " backend=" + std::string(decision.backend) + " verdict=" + verdict +
             " reason=" + reason + " ms=" + ms;
+    const auto delay_ms = std::to_string(reply_delay.count() / 1000);
+    if (reply_delay.count() > 0)
+        line += " reply_delay_ms=" + delay_ms;
     const auto priority = decision.result.verdict == Verdict::temp_failure
                               ? Poco::Message::PRIO_WARNING
                               : Poco::Message::PRIO_INFORMATION;
@@ -43,7 +47,8 @@ void log_request(const proto::RequestView& request, const Decision& decision,
                          {"backend", decision.backend},
                          {"verdict", verdict},
                          {"reason", reason},
-                         {"duration_ms", ms}});
+                         {"duration_ms", ms},
+                         {"reply_delay_ms", delay_ms}});
 }
 
 using Chain = std::vector<std::unique_ptr<backends::Backend>>;
@@ -96,6 +101,30 @@ Decision ask_cache_then_chain(CredentialCache& cache, Chain& chain, bool realm_j
     }
 }
 
+bool is_failure(Verdict verdict) {
+    return verdict == Verdict::bad_password || verdict == Verdict::unknown_user ||
+           verdict == Verdict::disabled;
+}
+
+// A failure's reply waits for the longer of the backend's delay and the penalty's; a success
+// clears its login's count. Temporary failures are nobody's fault and count for nothing.
+std::chrono::microseconds apply_penalty(Penalty& penalty, const proto::RequestView& request,
+                                        const backends::Result& result) noexcept {
+    try {
+        if (result.verdict == Verdict::ok) {
+            penalty.record_success(request.login);
+        } else if (is_failure(result.verdict)) {
+            const auto delay =
+                penalty.on_failure(request.client_addr.value_or(""), request.login,
+                                   request.password, std::chrono::steady_clock::now());
+            return std::max<std::chrono::microseconds>(result.reply_delay, delay);
+        }
+    } catch (const std::exception& error) {
+        logging::log().error(std::string("penalty table: ") + error.what());
+    }
+    return result.reply_delay;
+}
+
 } // namespace
 
 RequestHandler::RequestHandler(std::vector<std::unique_ptr<backends::Backend>> chain,
@@ -118,14 +147,17 @@ Outcome RequestHandler::handle(const proto::RequestView& request) noexcept {
         decision = ask_cache_then_chain(*m_cache, m_chain, m_realm_join, request);
     }
     const auto elapsed = std::chrono::steady_clock::now() - started;
-    log_request(request, decision, elapsed);
+    const auto reply_delay = m_penalty != nullptr
+                                 ? apply_penalty(*m_penalty, request, decision.result)
+                                 : decision.result.reply_delay;
+    log_request(request, decision, elapsed, reply_delay);
     if (m_counters != nullptr) {
         m_counters->count(decision.result.verdict);
         m_counters->record_latency(std::chrono::duration_cast<std::chrono::microseconds>(elapsed));
     }
     if (decision.result.verdict == Verdict::ok)
         return {Verdict::ok, proto::k_reply_ok, {}};
-    return {decision.result.verdict, proto::k_reply_failed, decision.result.reply_delay};
+    return {decision.result.verdict, proto::k_reply_failed, reply_delay};
 }
 
 bool RequestHandler::wants_retirement() const noexcept {

@@ -4,6 +4,7 @@
 #include "backends/backend.hpp"
 #include "client/proto/wire.hpp"
 #include "daemon/credential_cache.hpp"
+#include "daemon/penalty.hpp"
 #include "daemon/request_counters.hpp"
 
 #include <chrono>
@@ -26,6 +27,9 @@ public:
     // Verdicts are looked up in and kept in `cache` (shared by all workers).
     void use_cache(CredentialCache& cache) { m_cache = &cache; }
 
+    // Failure replies are held back as `penalty` (shared by all workers) says.
+    void use_penalty(Penalty& penalty) { m_penalty = &penalty; }
+
     // Every later request is counted there (shared with the master).
     void count_into(RequestCounters& counters) { m_counters = &counters; }
 
@@ -45,6 +49,7 @@ private:
     bool m_realm_join;
     RequestCounters* m_counters = nullptr;
     CredentialCache* m_cache = nullptr;
+    Penalty* m_penalty = nullptr;
 };
 
 } // namespace saslauthd

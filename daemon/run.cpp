@@ -7,6 +7,7 @@
 #include "daemon/logging.hpp"
 #include "daemon/master.hpp"
 #include "daemon/metrics.hpp"
+#include "daemon/penalty.hpp"
 #include "daemon/request_counters.hpp"
 #include "daemon/request_handler.hpp"
 #include "daemon/runtime_dir.hpp"
@@ -128,12 +129,19 @@ int serve(std::unique_ptr<Generation> current, std::span<const std::string> args
     auto& counters = RequestCounters::create_shared();
     current->handler->count_into(counters);
     std::optional<CredentialCache> cache;
-    if (first.cache.enabled) {
-        cache.emplace(
-            CredentialCache::create_shared({first.cache.size_kb, first.cache.ttl,
-                                            first.cache.negative_ttl, first.cache.serve_stale}));
-        current->handler->use_cache(*cache);
+    Penalty* penalty = nullptr;
+    try {
+        if (first.cache.enabled)
+            cache.emplace(CredentialCache::create_shared({first.cache.size_kb, first.cache.ttl,
+                                                          first.cache.negative_ttl,
+                                                          first.cache.serve_stale}));
+        penalty = &Penalty::create_shared(first.penalty);
+    } catch (const std::exception& error) {
+        return startup_failure(error.what(), first);
     }
+    if (cache)
+        current->handler->use_cache(*cache);
+    current->handler->use_penalty(*penalty);
     const pid_t master_pid = getpid();
     // Runs in a forked worker, with the generation that was current at the fork.
     auto worker_body = [&]() -> int {
@@ -165,6 +173,8 @@ int serve(std::unique_ptr<Generation> current, std::span<const std::string> args
             cache->flush_all(); // a reload may have changed users or backends
             current->handler->use_cache(*cache);
         }
+        if (workers)
+            current->handler->use_penalty(*penalty);
         return workers;
     };
     const auto notify_stopping = events.stopping;

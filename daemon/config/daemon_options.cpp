@@ -125,6 +125,44 @@ std::expected<void, ConfigError> read_cache_options(const backends::Options& opt
     return {};
 }
 
+// The brute-force penalty: on by default, like Dovecot's.
+std::expected<void, ConfigError> read_penalty_options(const backends::Options& options,
+                                                      Config& config) {
+    auto& penalty = config.penalty;
+    auto enabled = options.get_bool("penalty", penalty.enabled);
+    if (!enabled)
+        return std::unexpected(enabled.error());
+    auto initial =
+        options.get_integer("penalty_initial_delay_ms", penalty.initial.count(), 1, 60'000);
+    if (!initial)
+        return std::unexpected(initial.error());
+    auto max = options.get_integer("penalty_max_delay_ms", penalty.max.count(), 1, 300'000);
+    if (!max)
+        return std::unexpected(max.error());
+    if (*max < *initial) {
+        const auto* line = options.find("penalty_max_delay_ms");
+        if (line == nullptr)
+            line = options.find("penalty_initial_delay_ms");
+        return std::unexpected(line->error("penalty_max_delay_ms (" + std::to_string(*max) +
+                                           ") is below penalty_initial_delay_ms (" +
+                                           std::to_string(*initial) +
+                                           "); raise the maximum or lower the initial delay"));
+    }
+    auto prefix = options.get_integer("penalty_ipv6_prefix", penalty.ipv6_prefix, 1, 128);
+    if (!prefix)
+        return std::unexpected(prefix.error());
+    auto entries = options.get_integer("penalty_table_entries",
+                                       static_cast<long long>(penalty.max_entries), 64, 16'777'216);
+    if (!entries)
+        return std::unexpected(entries.error());
+    penalty.enabled = *enabled;
+    penalty.initial = std::chrono::milliseconds(*initial);
+    penalty.max = std::chrono::milliseconds(*max);
+    penalty.ipv6_prefix = static_cast<unsigned>(*prefix);
+    penalty.max_entries = static_cast<std::size_t>(*entries);
+    return {};
+}
+
 // host:port of the metrics listener; checked here so a typo stops the start.
 std::expected<void, ConfigError> read_metrics(const backends::Options& options, Config& config) {
     const auto* listen = options.find("metrics_listen");
@@ -153,6 +191,8 @@ std::expected<void, ConfigError> apply_daemon_options(const backends::Options& o
     if (auto done = read_peer_access(options, config); !done)
         return done;
     if (auto done = read_cache_options(options, config); !done)
+        return done;
+    if (auto done = read_penalty_options(options, config); !done)
         return done;
     return read_limits(options, config);
 }
