@@ -58,6 +58,10 @@ std::string readable_metrics(std::string_view openmetrics) {
     std::string buckets;
     std::string rejected = "0";
     std::string restarts = "0";
+    double lookups = 0;
+    std::string lookup_results; // only with the cache on
+    std::string delayed;        // only with the penalty on
+    double delay_seconds = 0;
     for (const auto& sample : samples) {
         if (sample.name == "saslauthd_requests_total") {
             total += sample.value;
@@ -72,14 +76,29 @@ std::string readable_metrics(std::string_view openmetrics) {
             count = sample.value;
         } else if (sample.name == "saslauthd_request_duration_seconds_sum") {
             sum = sample.value;
+        } else if (sample.name == "saslauthd_cache_lookups_total") {
+            lookups += sample.value;
+            lookup_results +=
+                (lookup_results.empty() ? "" : ", ") + sample.label + " " + number(sample.value);
+        } else if (sample.name == "saslauthd_penalty_delayed_replies_total") {
+            delayed = number(sample.value);
+        } else if (sample.name == "saslauthd_penalty_delay_seconds_total") {
+            delay_seconds = sample.value;
         }
     }
     char mean[32];
     std::snprintf(mean, sizeof mean, "%.2f ms", count > 0 ? 1000 * sum / count : 0.0);
-    return "requests: " + number(total) + " (" + verdicts + ")\n" +
-           "rejected requests: " + rejected + "\n" + "worker restarts: " + restarts + "\n" +
-           "mean time to a verdict: " + mean + "\n" + "requests answered within (cumulative):\n" +
-           buckets;
+    std::string text = "requests: " + number(total) + " (" + verdicts + ")\n" +
+                       "rejected requests: " + rejected + "\n" + "worker restarts: " + restarts +
+                       "\n" + "mean time to a verdict: " + mean + "\n";
+    if (!lookup_results.empty())
+        text += "cache lookups: " + number(lookups) + " (" + lookup_results + ")\n";
+    if (!delayed.empty()) {
+        char in_all[32];
+        std::snprintf(in_all, sizeof in_all, "%.1f s", delay_seconds);
+        text += "failure replies delayed by the penalty: " + delayed + " (" + in_all + " in all)\n";
+    }
+    return text + "requests answered within (cumulative):\n" + buckets;
 }
 
 } // namespace client

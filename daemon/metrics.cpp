@@ -21,6 +21,37 @@ void append(std::string& text, const std::string& name_and_labels, std::uint64_t
     text += name_and_labels + " " + std::to_string(value) + "\n";
 }
 
+// A counter family of one sample: "# TYPE", "# HELP", then name_total.
+void append_counter(std::string& text, const std::string& name, const std::string& help,
+                    std::uint64_t value) {
+    text += "# TYPE " + name + " counter\n# HELP " + name + " " + help + "\n";
+    append(text, name + "_total", value);
+}
+
+void append_cache(std::string& text, const CacheCounters& cache) {
+    text += "# TYPE saslauthd_cache_lookups counter\n";
+    text += "# HELP saslauthd_cache_lookups Credential cache lookups, by result.\n";
+    append(text, "saslauthd_cache_lookups_total{result=\"hit\"}", cache.hits.load());
+    append(text, "saslauthd_cache_lookups_total{result=\"miss\"}", cache.misses.load());
+    append(text, "saslauthd_cache_lookups_total{result=\"stale\"}", cache.stale_hits.load());
+    append_counter(text, "saslauthd_cache_inserts", "Verdicts stored in the cache.",
+                   cache.inserts.load());
+    append_counter(text, "saslauthd_cache_evictions",
+                   "Unexpired entries pushed out of a full bucket.", cache.evictions.load());
+}
+
+void append_penalty(std::string& text, const Penalty& penalty) {
+    append_counter(text, "saslauthd_penalty_delayed_replies",
+                   "Failure replies held back by the brute-force penalty.",
+                   penalty.delayed_replies());
+    text += "# TYPE saslauthd_penalty_delay_seconds counter\n";
+    text += "# HELP saslauthd_penalty_delay_seconds Time failure replies were held back.\n";
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.3f",
+                  static_cast<double>(penalty.delay_ms_total()) / 1000.0);
+    text += std::string("saslauthd_penalty_delay_seconds_total ") + seconds + "\n";
+}
+
 std::string bound_label(double bound) {
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "%g", bound / 1000.0); // seconds, as OpenMetrics wants
@@ -29,7 +60,7 @@ std::string bound_label(double bound) {
 
 class MetricsHandler : public Poco::Net::HTTPRequestHandler {
 public:
-    explicit MetricsHandler(const RequestCounters& counters) : m_counters(counters) {}
+    explicit MetricsHandler(const Sources& sources) : m_sources(sources) {}
     void handleRequest(Poco::Net::HTTPServerRequest& request,
                        Poco::Net::HTTPServerResponse& response) override {
         if (request.getURI() != "/metrics" || request.getMethod() != "GET") {
@@ -37,29 +68,29 @@ public:
             response.send() << "try GET /metrics\n";
             return;
         }
-        const auto body = render(m_counters);
+        const auto body = render(m_sources);
         response.setContentType("application/openmetrics-text; version=1.0.0; charset=utf-8");
         response.setContentLength(static_cast<std::streamsize>(body.size()));
         response.send() << body;
     }
 
 private:
-    const RequestCounters& m_counters;
+    const Sources& m_sources;
 };
 
 class Factory : public Poco::Net::HTTPRequestHandlerFactory {
 public:
-    explicit Factory(const RequestCounters& counters) : m_counters(counters) {}
+    explicit Factory(const Sources& sources) : m_sources(sources) {}
     Poco::Net::HTTPRequestHandler*
     createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-        return new MetricsHandler(m_counters);
+        return new MetricsHandler(m_sources);
     }
 
 private:
-    const RequestCounters& m_counters;
+    const Sources& m_sources;
 };
 
-[[noreturn]] void serve(const std::string& address, const RequestCounters& counters) {
+[[noreturn]] void serve(const std::string& address, const Sources& sources) {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     sigset_t stop;
     sigemptyset(&stop);
@@ -71,7 +102,7 @@ private:
         auto parameters =
             Poco::AutoPtr<Poco::Net::HTTPServerParams>(new Poco::Net::HTTPServerParams);
         parameters->setMaxThreads(2);
-        Poco::Net::HTTPServer server(new Factory(counters), socket, parameters);
+        Poco::Net::HTTPServer server(new Factory(sources), socket, parameters);
         server.start();
         logging::log().information("metrics on http://" + address + "/metrics");
         int signal = 0;
@@ -86,8 +117,9 @@ private:
 
 } // namespace
 
-std::string render(const RequestCounters& counters) {
+std::string render(const Sources& sources) {
     using backends::Verdict;
+    const auto& counters = sources.requests;
     std::string text;
     text += "# TYPE saslauthd_requests counter\n";
     text += "# HELP saslauthd_requests Requests answered, by backend verdict.\n";
@@ -97,12 +129,10 @@ std::string render(const RequestCounters& counters) {
                "saslauthd_requests_total{verdict=\"" + std::string(backends::to_string(verdict)) +
                    "\"}",
                counters.of(verdict));
-    text += "# TYPE saslauthd_rejected_requests counter\n";
-    text += "# HELP saslauthd_rejected_requests Requests that could not be decoded.\n";
-    append(text, "saslauthd_rejected_requests_total", counters.rejected.load());
-    text += "# TYPE saslauthd_worker_restarts counter\n";
-    text += "# HELP saslauthd_worker_restarts Workers started after the first ones.\n";
-    append(text, "saslauthd_worker_restarts_total", counters.worker_restarts.load());
+    append_counter(text, "saslauthd_rejected_requests", "Requests that could not be decoded.",
+                   counters.rejected.load());
+    append_counter(text, "saslauthd_worker_restarts", "Workers started after the first ones.",
+                   counters.worker_restarts.load());
     text += "# TYPE saslauthd_request_duration_seconds histogram\n";
     text += "# HELP saslauthd_request_duration_seconds Time to a verdict.\n";
     std::uint64_t cumulative = 0;
@@ -120,16 +150,20 @@ std::string render(const RequestCounters& counters) {
                   static_cast<double>(counters.latency_sum_us.load()) / 1e6);
     text += std::string("saslauthd_request_duration_seconds_sum ") + sum + "\n";
     append(text, "saslauthd_request_duration_seconds_count", cumulative);
+    if (sources.cache != nullptr)
+        append_cache(text, sources.cache->counters());
+    if (sources.penalty != nullptr)
+        append_penalty(text, *sources.penalty);
     text += "# EOF\n";
     return text;
 }
 
-pid_t start_listener(const std::string& address, const RequestCounters& counters,
+pid_t start_listener(const std::string& address, const Sources& sources,
                      const std::function<void()>& in_child) {
     const pid_t pid = fork();
     if (pid == 0) {
         in_child();
-        serve(address, counters);
+        serve(address, sources);
     }
     if (pid < 0)
         logging::log().error("cannot start the metrics listener: fork failed");

@@ -2,6 +2,8 @@
 // of its own (off by default; `metrics_listen: host:port` in the options file).
 #pragma once
 
+#include "daemon/credential_cache.hpp"
+#include "daemon/penalty.hpp"
 #include "daemon/request_counters.hpp"
 
 #include <functional>
@@ -10,12 +12,20 @@
 
 namespace saslauthd::metrics {
 
-// Requests by verdict, rejected requests, worker restarts and the latency histogram.
-std::string render(const RequestCounters& counters);
+// Everything counted in shared memory, which the listener process reads as it changes.
+struct Sources {
+    const RequestCounters& requests;
+    const CredentialCache* cache = nullptr; // with -c
+    const Penalty* penalty = nullptr;
+};
+
+// Requests by verdict, rejected requests, worker restarts, the latency histogram, and the
+// cache's and the penalty's counters.
+std::string render(const Sources& sources);
 
 // Forks the listener process (GET /metrics); `in_child` first drops what the child must
 // not hold (the lock, the auth socket). It stops on SIGTERM. Returns its pid, or -1.
-pid_t start_listener(const std::string& address, const RequestCounters& counters,
+pid_t start_listener(const std::string& address, const Sources& sources,
                      const std::function<void()>& in_child);
 
 } // namespace saslauthd::metrics

@@ -157,8 +157,9 @@ int serve(std::unique_ptr<Generation> current, std::span<const std::string> args
         return worker.run();
     };
     pid_t metrics_pid = -1;
+    const metrics::Sources measured{counters, cache ? &*cache : nullptr, penalty};
     if (!first.metrics_listen.empty())
-        metrics_pid = metrics::start_listener(first.metrics_listen, counters, [&] {
+        metrics_pid = metrics::start_listener(first.metrics_listen, measured, [&] {
             runtime_dir->close_lock_in_child();
             listener->reset();
             if (detacher)

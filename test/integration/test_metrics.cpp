@@ -2,8 +2,13 @@
 #include "client/client.hpp"
 #include "harness.hpp"
 
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
+#include <sstream>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,6 +29,24 @@ int free_port() {
     getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
     close(fd);
     return ntohs(address.sin_port);
+}
+
+// GET /metrics, or "" when it cannot be had.
+std::string fetch_metrics(const std::string& address) {
+    try {
+        const auto colon = address.rfind(':');
+        Poco::Net::HTTPClientSession session(
+            address.substr(0, colon),
+            static_cast<Poco::UInt16>(std::stoi(address.substr(colon + 1))));
+        Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_GET, "/metrics");
+        session.sendRequest(request);
+        Poco::Net::HTTPResponse response;
+        std::ostringstream body;
+        Poco::StreamCopier::copyStream(session.receiveResponse(response), body);
+        return response.getStatus() == Poco::Net::HTTPResponse::HTTP_OK ? body.str() : "";
+    } catch (const std::exception&) {
+        return "";
+    }
 }
 
 } // namespace
@@ -52,6 +75,41 @@ TEST_SUITE("integration::metrics") {
         CHECK(stats.out.find("worker restarts: 0") != std::string::npos);
         CHECK(daemon.stop() == 0);
         CHECK(run_command({STATS_BIN, address}).status != 0); // the listener stopped too
+    }
+
+    TEST_CASE("the cache's lookups and the penalty's delays are counted") {
+        TempDir dir;
+        const auto address = "127.0.0.1:" + std::to_string(free_port());
+        dir.write("shadow", k_shadow);
+        dir.write("saslauthd.conf", "shadow_file: " + (dir / "shadow") + "\nmetrics_listen: " +
+                                        address + "\npenalty_initial_delay_ms: 100\n");
+        Daemon daemon(dir, {"-a", "shadow", "-n", "2", "-c", "-O", dir / "saslauthd.conf"});
+        REQUIRE(daemon.wait_ready());
+        // A miss and a hit; then two different wrong passwords, the second one delayed.
+        for (const auto* password : {k_test_password, k_test_password, "wrong", "wrong 2"})
+            CHECK(client::authenticate(daemon.socket_path(), {"alice", password, "imap", "", {}})
+                      .has_value());
+        std::string text;
+        CHECK(eventually([&] {
+            text = fetch_metrics(address);
+            return !text.empty();
+        }));
+        for (const auto* sample :
+             {"saslauthd_cache_lookups_total{result=\"hit\"} 1\n",
+              "saslauthd_cache_lookups_total{result=\"miss\"} 3\n",
+              "saslauthd_cache_lookups_total{result=\"stale\"} 0\n",
+              "saslauthd_cache_inserts_total 3\n", "saslauthd_cache_evictions_total 0\n",
+              "saslauthd_penalty_delayed_replies_total 1\n",
+              "saslauthd_penalty_delay_seconds_total 0.100\n"})
+            CHECK_MESSAGE(text.find(sample) != std::string::npos, sample, text);
+        const auto stats = run_command({STATS_BIN, address});
+        CHECK_MESSAGE(stats.out.find("cache lookups: 4 (hit 1, miss 3, stale 0)") !=
+                          std::string::npos,
+                      stats.out);
+        CHECK_MESSAGE(stats.out.find("failure replies delayed by the penalty: 1 (0.1 s in all)") !=
+                          std::string::npos,
+                      stats.out);
+        CHECK(daemon.stop() == 0);
     }
 
     TEST_CASE("a bad metrics_listen names file and line") {
