@@ -1,5 +1,7 @@
 #include "client/proto/wire.hpp"
 
+#include "client/proto/counted.hpp"
+
 #include <array>
 #include <limits>
 
@@ -8,65 +10,14 @@ namespace {
 
 constexpr std::size_t k_max_encodable = std::numeric_limits<std::uint16_t>::max();
 
-enum class FieldStatus { incomplete, complete, too_long };
-
-struct Field {
-    FieldStatus status = FieldStatus::incomplete;
-    std::string_view value;
-    std::size_t end = 0; // offset just past the field
-};
-
-std::size_t read_length(std::string_view buffer, std::size_t offset) {
-    const auto high = static_cast<unsigned char>(buffer[offset]);
-    const auto low = static_cast<unsigned char>(buffer[offset + 1]);
-    return (std::size_t{high} << 8) | low;
-}
-
-Field read_field(std::string_view buffer, std::size_t offset, std::size_t max_field) {
-    if (buffer.size() - offset < k_length_prefix) {
-        return {};
-    }
-    const std::size_t length = read_length(buffer, offset);
-    if (length > max_field) {
-        Field too_long;
-        too_long.status = FieldStatus::too_long;
-        return too_long;
-    }
-    const std::size_t start = offset + k_length_prefix;
-    if (buffer.size() - start < length) {
-        return {};
-    }
-    return {.status = FieldStatus::complete,
-            .value = buffer.substr(start, length),
-            .end = start + length};
-}
-
 Decoded status_only(DecodeStatus status) {
     Decoded decoded;
     decoded.status = status;
     return decoded;
 }
 
-std::optional<DecodeStatus> failure_of(const Field& field, bool at_end) {
-    switch (field.status) {
-    case FieldStatus::complete:
-        return std::nullopt;
-    case FieldStatus::too_long:
-        return DecodeStatus::too_long;
-    case FieldStatus::incomplete:
-        break;
-    }
-    return at_end ? DecodeStatus::malformed : DecodeStatus::incomplete;
-}
-
 bool has_nul(std::string_view text) {
     return text.find('\0') != std::string_view::npos;
-}
-
-void append_counted(std::string& out, std::string_view text) {
-    out.push_back(static_cast<char>((text.size() >> 8) & 0xff));
-    out.push_back(static_cast<char>(text.size() & 0xff));
-    out.append(text);
 }
 
 } // namespace
