@@ -169,18 +169,6 @@ std::expected<void, Error> send_all(int fd, std::string_view data, const std::st
     return {};
 }
 
-// Encodes, sends and wipes the request, which holds the password.
-std::expected<void, Error> send_request(int fd, const proto::RequestView& request,
-                                        const std::string& path, Clock::time_point deadline,
-                                        std::chrono::milliseconds timeout) {
-    auto encoded = proto::encode_request(request);
-    if (!encoded) {
-        return fail("a request field is longer than 65535 bytes");
-    }
-    const WipeOnExit wipe(*encoded);
-    return send_all(fd, *encoded, path, deadline, timeout);
-}
-
 std::expected<Reply, Error> reply_from(std::string_view buffer, bool at_end,
                                        const std::string& path) {
     const auto decoded = proto::decode_reply(buffer, at_end);
@@ -239,6 +227,16 @@ std::expected<Reply, Error> receive_reply(int fd, const std::string& path,
 std::expected<Reply, Error> authenticate(const std::string& socket_path,
                                          const proto::RequestView& request,
                                          const Timeouts& timeouts) {
+    auto encoded = proto::encode_request(request);
+    if (!encoded) {
+        return fail("a request field is longer than 65535 bytes");
+    }
+    const WipeOnExit wipe(*encoded); // SECRET: holds the password
+    return exchange(socket_path, *encoded, timeouts);
+}
+
+std::expected<Reply, Error> exchange(const std::string& socket_path, std::string_view request,
+                                     const Timeouts& timeouts) {
     const Socket socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (socket.fd() < 0) {
         return fail("socket: " + errno_text(errno));
@@ -248,8 +246,7 @@ std::expected<Reply, Error> authenticate(const std::string& socket_path,
         return std::unexpected(connected.error());
     }
     const auto deadline = Clock::now() + timeouts.reply;
-    if (auto sent = send_request(socket.fd(), request, socket_path, deadline, timeouts.reply);
-        !sent) {
+    if (auto sent = send_all(socket.fd(), request, socket_path, deadline, timeouts.reply); !sent) {
         return std::unexpected(sent.error());
     }
     return receive_reply(socket.fd(), socket_path, deadline, timeouts.reply);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <expected>
 #include <string>
+#include <string_view>
 
 namespace client {
 
@@ -26,5 +27,9 @@ struct Reply {
 std::expected<Reply, Error> authenticate(const std::string& socket_path,
                                          const proto::RequestView& request,
                                          const Timeouts& timeouts = {});
+
+// Sends bytes already encoded (e.g. a control request) and reads one reply.
+std::expected<Reply, Error> exchange(const std::string& socket_path, std::string_view request,
+                                     const Timeouts& timeouts = {});
 
 } // namespace client

@@ -7,10 +7,12 @@ if(NOT SASLAUTHD_SYSTEMD_UNIT_DIR)
     set(SASLAUTHD_SYSTEMD_UNIT_DIR "/lib/systemd/system")
 endif()
 
-install(TARGETS saslauthd testsaslauthd saslauthd-stats RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
+install(TARGETS saslauthd testsaslauthd saslauthd-stats saslauthd-ctl
+        RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
 install(FILES units/saslauthd.service units/saslauthd.socket
         DESTINATION ${SASLAUTHD_SYSTEMD_UNIT_DIR})
-install(FILES man/saslauthd.8 man/testsaslauthd.8 DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
+install(FILES man/saslauthd.8 man/testsaslauthd.8 man/saslauthd-ctl.8
+        DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
 install(FILES man/saslauthd.conf.5 DESTINATION ${CMAKE_INSTALL_MANDIR}/man5)
 install(FILES README.md ARCHITECTURE.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 

@@ -1,6 +1,7 @@
 #include "daemon/run.hpp"
 
 #include "daemon/config/config.hpp"
+#include "daemon/control.hpp"
 #include "daemon/credential_cache.hpp"
 #include "daemon/detach.hpp"
 #include "daemon/generation.hpp"
@@ -156,15 +157,24 @@ int serve(std::unique_ptr<Generation> current, std::span<const std::string> args
         Worker worker(listener->get(), current->settings, *current->handler);
         return worker.run();
     };
+    // What a helper process (metrics, control) must not hold: the lock, the auth socket.
+    auto drop_in_helper = [&] {
+        runtime_dir->close_lock_in_child();
+        listener->reset();
+        if (detacher)
+            Detacher::release_stdio();
+    };
     pid_t metrics_pid = -1;
     const metrics::Sources measured{counters, cache ? &*cache : nullptr, penalty};
     if (!first.metrics_listen.empty())
-        metrics_pid = metrics::start_listener(first.metrics_listen, measured, [&] {
-            runtime_dir->close_lock_in_child();
-            listener->reset();
-            if (detacher)
-                Detacher::release_stdio();
-        });
+        metrics_pid = metrics::start_listener(first.metrics_listen, measured, drop_in_helper);
+    std::optional<control::Listener> control_socket; // SOCKETDIR/control; stops at return
+    if (cache) {
+        auto started = control::Listener::start(first.socket_dir, *cache, drop_in_helper);
+        if (!started)
+            return startup_failure(started.error(), first);
+        control_socket.emplace(std::move(*started));
+    }
     Master master(std::max(first.workers, 1U), first.shutdown_timeout, worker_body);
     master.count_restarts_into(counters.worker_restarts);
     auto events = master_events(first, master, counters, runtime_dir->socket_path(), detacher);

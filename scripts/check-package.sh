@@ -25,13 +25,16 @@ deb=$(echo "$work"/*.deb)
 $had_cyrus && DEBIAN_FRONTEND=noninteractive apt-get remove -y -q sasl2-bin >/dev/null
 dpkg -i "$deb"
 dpkg -L saslauthd-ng | grep -qx /etc/saslauthd.conf
+dpkg -L saslauthd-ng | grep -qx /usr/sbin/saslauthd-ctl
 
 password=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
 printf 'demo:%s:19000::::::\n' "$(mkpasswd -m yescrypt --stdin <<<"$password")" >"$work/shadow"
 printf 'shadow_file: %s\n' "$work/shadow" >"$work/saslauthd.conf"
-/usr/sbin/saslauthd -d -a shadow -n 1 -m "$work/run" -O "$work/saslauthd.conf" 2>"$work/log" &
+/usr/sbin/saslauthd -d -c -a shadow -n 1 -m "$work/run" -O "$work/saslauthd.conf" 2>"$work/log" &
 daemon=$!
 for _ in $(seq 50); do [ -S "$work/run/mux" ] && break; sleep 0.1; done
 answer=$(/usr/sbin/testsaslauthd -f "$work/run/mux" -u demo -p - <<<"$password")
 [ "$answer" = '0: OK "Success."' ] || { echo "check-package: installed daemon said: $answer" >&2; exit 1; }
-echo "check-package: $(basename "$deb") installs with dpkg -i and answers testsaslauthd"
+flushed=$(/usr/sbin/saslauthd-ctl -m "$work/run" flush-cache demo)
+[ "$flushed" = 'OK 1 entry flushed' ] || { echo "check-package: saslauthd-ctl said: $flushed" >&2; exit 1; }
+echo "check-package: $(basename "$deb") installs with dpkg -i and answers testsaslauthd and saslauthd-ctl"

@@ -26,8 +26,8 @@ bool have_root() {
     if (geteuid() == 0)
         return true;
     if (harness::in_ci())
-        FAIL("the pam tests need root in CI (they write /etc/pam.d and add users)");
-    MESSAGE("skipped: the pam tests need root (they write /etc/pam.d and add users)");
+        FAIL("this test needs root in CI (it writes /etc/pam.d or adds users)");
+    MESSAGE("skipped: this test needs root (it writes /etc/pam.d or adds users)");
     return false;
 }
 

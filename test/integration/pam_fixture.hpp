@@ -6,7 +6,8 @@
 
 namespace pam_fixture {
 
-// True when the tests may change /etc; otherwise reports the skip (a failure in CI).
+// True when a test may change /etc (PAM services, users); otherwise reports the skip (a
+// failure in CI).
 bool have_root();
 
 // A name nobody else uses, e.g. "a3f09c1e".
