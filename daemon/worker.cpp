@@ -134,6 +134,8 @@ void Worker::begin_stop() {
 
 void Worker::accept_ready() {
     for (int accepted = 0; accepted < k_max_accepts_per_wake; ++accepted) {
+        if (m_stopping) // the last request retired this worker: the listener is gone
+            return;
         if (m_connections.size() >= m_settings.max_connections) {
             watch_listener(false);
             return;
@@ -167,11 +169,14 @@ void Worker::read_ready(Connection& connection) {
     const auto max_bytes = m_settings.limits.max_request() + 1;
     bool at_end = false;
     while (connection.received.size() < max_bytes) {
-        const auto want = std::min(k_read_chunk, max_bytes - connection.received.size());
-        const auto tail = connection.received.reserve_tail(want);
+        const auto tail = connection.received.reserve_tail(k_read_chunk);
+        const auto want = std::min(tail.size(), max_bytes - connection.received.size());
         const auto n = ::read(connection.fd.get(), tail.data(), want);
         if (n > 0) {
             connection.received.commit(static_cast<std::size_t>(n));
+            // Less than asked for: the socket is drained, no need for a read to say EAGAIN.
+            if (static_cast<std::size_t>(n) < want)
+                break;
         } else if (n == 0) {
             at_end = true;
             break;

@@ -193,6 +193,20 @@ TEST_SUITE("integration::daemon") {
             CHECK(authenticates(daemon.socket_path(), "alice", k_test_password));
         CHECK(
             eventually([&] { return daemon.workers().size() == 1 && daemon.workers() != first; }));
+        // Clients queued behind a retiring worker's last request are served by the next one,
+        // and the retiring worker does not try to accept on the listener it gave up.
+        std::atomic<int> served{0};
+        std::vector<std::thread> clients;
+        for (int t = 0; t < 8; ++t)
+            clients.emplace_back([&] {
+                for (int i = 0; i < 10; ++i)
+                    served += authenticates(daemon.socket_path(), "alice", k_test_password) ? 1 : 0;
+            });
+        for (auto& client : clients)
+            client.join();
+        CHECK(served == 80);
+        daemon.stop();
+        CHECK(daemon.log().find("accept: ") == std::string::npos);
     }
 
     TEST_CASE("-n 0 serves each request in a process of its own") {
