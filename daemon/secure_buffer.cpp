@@ -10,7 +10,8 @@ namespace saslauthd {
 std::span<char> SecureBuffer::reserve_tail(std::size_t want) {
     if (m_capacity - m_size < want) {
         const auto capacity = std::max({m_size + want, 2 * m_capacity, std::size_t{512}});
-        auto grown = std::make_unique<char[]>(capacity);
+        // Not zeroed: only committed bytes are ever read, and all of it is wiped when freed.
+        auto grown = std::make_unique_for_overwrite<char[]>(capacity);
         if (m_size > 0)
             std::memcpy(grown.get(), m_data.get(), m_size);
         backends::wipe(m_data.get(), m_capacity);
