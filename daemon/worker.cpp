@@ -151,16 +151,12 @@ void Worker::accept_ready() {
                                    ": not in socket_allow_users or socket_allow_groups");
             continue; // closes it
         }
-        epoll_event event{};
-        event.events = EPOLLIN | EPOLLRDHUP;
-        event.data.fd = fd.get();
-        if (epoll_ctl(m_epoll.get(), EPOLL_CTL_ADD, fd.get(), &event) != 0)
-            fail("epoll_ctl(connection)");
         const int key = fd.get();
         auto& connection = m_connections[key];
         connection.fd = std::move(fd);
         set_deadline(connection, Clock::now() + m_settings.request_timeout);
-        // Clients write the request right after connecting: it is usually here already.
+        // Clients write the request right after connecting: it is usually here already, and
+        // then it is answered without the connection ever entering epoll.
         read_ready(connection);
     }
 }
@@ -197,6 +193,8 @@ void Worker::read_ready(Connection& connection) {
         proto::decode_request(connection.received.view(), m_settings.limits, at_end);
     switch (decoded.status) {
     case proto::DecodeStatus::incomplete:
+        if (!connection.watched)
+            watch(connection, EPOLLIN | EPOLLRDHUP);
         return;
     case proto::DecodeStatus::complete:
         serve(connection, decoded.request);
@@ -265,9 +263,7 @@ void Worker::answer(Connection& connection, std::string_view text,
     if (delay > std::chrono::microseconds::zero()) {
         // Only hang-ups are watched until the reply is due.
         connection.delayed = true;
-        epoll_event event{};
-        event.data.fd = connection.fd.get();
-        epoll_ctl(m_epoll.get(), EPOLL_CTL_MOD, connection.fd.get(), &event);
+        watch(connection, 0);
         const auto due = Clock::now() + std::chrono::ceil<Clock::duration>(delay);
         set_deadline(connection, m_stopping ? std::min(due, connection.deadline) : due);
         return;
@@ -281,10 +277,17 @@ void Worker::send_reply(Connection& connection) {
         close(connection);
         return;
     }
+    watch(connection, EPOLLOUT);
+}
+
+void Worker::watch(Connection& connection, std::uint32_t events) {
     epoll_event event{};
-    event.events = EPOLLOUT;
+    event.events = events;
     event.data.fd = connection.fd.get();
-    epoll_ctl(m_epoll.get(), EPOLL_CTL_MOD, connection.fd.get(), &event);
+    const int operation = connection.watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+    if (epoll_ctl(m_epoll.get(), operation, connection.fd.get(), &event) != 0)
+        fail("epoll_ctl(connection)");
+    connection.watched = true;
 }
 
 void Worker::write_ready(Connection& connection) {

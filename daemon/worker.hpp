@@ -9,6 +9,7 @@
 #include "daemon/unique_fd.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -45,6 +46,7 @@ private:
         std::size_t reply_sent = 0;
         bool answered = false;
         bool delayed = false; // the reply waits for its deadline (a failure delay)
+        bool watched = false; // in epoll; a request answered at once never is
         Clock::time_point deadline;
     };
 
@@ -57,6 +59,8 @@ private:
     void answer(Connection& connection, std::string_view text,
                 std::chrono::microseconds delay = {});
     void send_reply(Connection& connection);
+    // Hang-ups and errors are always reported; events 0 watches only those.
+    void watch(Connection& connection, std::uint32_t events);
     void close(Connection& connection);
     void set_deadline(Connection& connection, Clock::time_point deadline);
     void expire_deadlines();
