@@ -2,8 +2,6 @@
 
 #include "backends/secret.hpp"
 
-#include <Poco/HMACEngine.h>
-#include <Poco/SHA2Engine.h>
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -13,7 +11,6 @@
 #include <pthread.h>
 #include <stdexcept>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <system_error>
 #include <utility>
 
@@ -26,7 +23,7 @@ namespace saslauthd {
 namespace {
 
 constexpr std::size_t k_ways = 8;
-using Digest = std::array<unsigned char, 32>;
+using Digest = KeyedDigest::Digest;
 
 enum class Kind : std::uint8_t { empty = 0, ok, bad_password };
 
@@ -44,40 +41,9 @@ struct Bucket {
     std::array<Entry, k_ways> entries;
 };
 
-// Poco 1.11's SHA2Engine lacks the sizes HMACEngine asks its engine for.
-class Sha256Engine : public Poco::SHA2Engine {
-public:
-    enum { BLOCK_SIZE = 64, DIGEST_SIZE = 32 };
-    Sha256Engine() : SHA2Engine(SHA_256) {}
-};
-
 struct WipedDigest {
     Digest bytes{};
     ~WipedDigest() { backends::wipe(bytes.data(), bytes.size()); }
-};
-
-class Keyed {
-public:
-    Keyed(const Digest& secret, char domain)
-        : m_hmac(reinterpret_cast<const char*>(secret.data()), secret.size()) {
-        m_hmac.update(&domain, 1);
-    }
-    // Length first, so that no two different field lists hash the same bytes.
-    Keyed& field(std::string_view bytes) {
-        const std::uint64_t length = bytes.size();
-        m_hmac.update(&length, sizeof length);
-        m_hmac.update(bytes.data(), bytes.size());
-        return *this;
-    }
-    void finish(Digest& out) {
-        const auto& digest = m_hmac.digest();
-        std::copy_n(digest.begin(), out.size(), out.begin());
-        // The engine keeps its last result; it may be derived from a password.
-        backends::wipe(const_cast<unsigned char*>(digest.data()), digest.size());
-    }
-
-private:
-    Poco::HMACEngine<Sha256Engine> m_hmac;
 };
 
 bool equal_in_constant_time(const Digest& a, const Digest& b) noexcept {
@@ -102,11 +68,24 @@ std::int64_t ttl_nanoseconds(std::chrono::seconds ttl) {
     return std::min<std::int64_t>(ttl.count(), most) * 1'000'000'000;
 }
 
+// Each field is length-prefixed (KeyedDigest::Message::field) after a tag naming the digest.
+void key_of(const KeyedDigest& keyed, std::string_view service, std::string_view realm,
+            std::string_view login, Digest& out) {
+    keyed.begin().tag('k').field(service).field(realm).field(login).finish(out);
+}
+void user_of(const KeyedDigest& keyed, std::string_view login, Digest& out) {
+    keyed.begin().tag('u').field(login).finish(out);
+}
+void password_of(const KeyedDigest& keyed, const Digest& key, std::string_view password,
+                 Digest& out) {
+    const std::string_view key_bytes(reinterpret_cast<const char*>(key.data()), key.size());
+    keyed.begin().tag('p').field(key_bytes).field(password).finish(out);
+}
+
 } // namespace
 
 struct CredentialCache::Table {
     CredentialCacheSettings settings;
-    Digest secret;
     std::int64_t positive_ttl_ns;
     std::int64_t negative_ttl_ns;
     std::size_t bucket_count;
@@ -123,18 +102,6 @@ struct CredentialCache::Table {
     bool fresh(const Entry& entry, std::int64_t now_ns) const noexcept {
         const auto ttl = entry.kind == Kind::ok ? positive_ttl_ns : negative_ttl_ns;
         return now_ns - entry.stored_ns < ttl;
-    }
-
-    void key_of(std::string_view service, std::string_view realm, std::string_view login,
-                Digest& out) const {
-        Keyed(secret, 'k').field(service).field(realm).field(login).finish(out);
-    }
-    void user_of(std::string_view login, Digest& out) const {
-        Keyed(secret, 'u').field(login).finish(out);
-    }
-    void password_of(const Digest& key, std::string_view password, Digest& out) const {
-        const std::string_view key_bytes(reinterpret_cast<const char*>(key.data()), key.size());
-        Keyed(secret, 'p').field(key_bytes).field(password).finish(out);
     }
 };
 
@@ -189,18 +156,6 @@ void init_mutex(pthread_mutex_t& mutex) {
                                 "credential cache: process-shared mutex");
 }
 
-void fill_random(Digest& out) {
-    std::size_t filled = 0;
-    while (filled < out.size()) {
-        const auto got = getrandom(out.data() + filled, out.size() - filled, 0);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            throw std::system_error(errno, std::generic_category(), "credential cache: getrandom");
-        filled += static_cast<std::size_t>(got);
-    }
-}
-
 // An empty slot, else the least recently used expired entry, else the least recently used.
 Entry& victim(std::array<Entry, k_ways>& entries, const CredentialCache::Table& table,
               std::int64_t now_ns, bool& evicted) {
@@ -232,21 +187,22 @@ CredentialCache CredentialCache::create_shared(const CredentialCacheSettings& se
     const auto negative_ns = ttl_nanoseconds(settings.negative_ttl);
     const auto buckets = std::max<std::size_t>(1, settings.size_kb * 1024 / sizeof(Bucket));
     const auto bytes = sizeof(Table) + buckets * sizeof(Bucket);
+    auto keyed = KeyedDigest::with_random_secret();
 
     void* memory = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (memory == MAP_FAILED)
         throw std::system_error(errno, std::generic_category(), "credential cache: mmap");
-    madvise(memory, bytes, MADV_DONTDUMP); // keep the secret out of core dumps; best effort
-    auto* table = new (memory) Table{settings, {}, positive_ns, negative_ns, buckets, {}};
-    CredentialCache cache(table, bytes); // unmaps again if the rest throws
-    fill_random(table->secret);
+    madvise(memory, bytes, MADV_DONTDUMP); // keep the digests out of core dumps; best effort
+    auto* table = new (memory) Table{settings, positive_ns, negative_ns, buckets, {}};
+    CredentialCache cache(table, bytes, std::move(keyed)); // unmaps again if the rest throws
     for (std::size_t i = 0; i < buckets; ++i)
         init_mutex((new (&table->buckets()[i]) Bucket{})->mutex);
     return cache;
 }
 
 CredentialCache::CredentialCache(CredentialCache&& other) noexcept
-    : m_table(std::exchange(other.m_table, nullptr)), m_mapped(other.m_mapped) {}
+    : m_table(std::exchange(other.m_table, nullptr)), m_mapped(other.m_mapped),
+      m_keyed(std::move(other.m_keyed)) {}
 
 CredentialCache::~CredentialCache() {
     if (m_table != nullptr)
@@ -258,9 +214,9 @@ CacheLookup CredentialCache::lookup(std::string_view service, std::string_view r
                                     Clock::time_point now) {
     auto& table = *m_table;
     Digest key;
-    table.key_of(service, realm, login, key);
+    key_of(m_keyed, service, realm, login, key);
     WipedDigest digest;
-    table.password_of(key, password, digest.bytes);
+    password_of(m_keyed, key, password, digest.bytes);
     const auto now_ns = nanoseconds(now);
 
     auto answer = CacheLookup::miss;
@@ -285,9 +241,9 @@ CacheLookup CredentialCache::stale(std::string_view service, std::string_view re
     if (!table.settings.serve_stale_on_temp_failure)
         return CacheLookup::miss;
     Digest key;
-    table.key_of(service, realm, login, key);
+    key_of(m_keyed, service, realm, login, key);
     WipedDigest digest;
-    table.password_of(key, password, digest.bytes);
+    password_of(m_keyed, key, password, digest.bytes);
 
     BucketLock lock(table.bucket_for(key), table.counters);
     if (!lock)
@@ -311,9 +267,9 @@ void CredentialCache::store(std::string_view service, std::string_view realm,
     const auto opposite = kind == Kind::ok ? Kind::bad_password : Kind::ok;
     auto& table = *m_table;
     Entry fresh{};
-    table.key_of(service, realm, login, fresh.key);
-    table.user_of(login, fresh.user);
-    table.password_of(fresh.key, password, fresh.password);
+    key_of(m_keyed, service, realm, login, fresh.key);
+    user_of(m_keyed, login, fresh.user);
+    password_of(m_keyed, fresh.key, password, fresh.password);
     fresh.stored_ns = fresh.used_ns = nanoseconds(now);
     fresh.kind = kind;
 
@@ -355,7 +311,7 @@ void CredentialCache::flush_all() noexcept {
 std::size_t CredentialCache::flush_user(std::string_view login) {
     auto& table = *m_table;
     Digest user;
-    table.user_of(login, user);
+    user_of(m_keyed, login, user);
     std::size_t flushed = 0;
     for (std::size_t i = 0; i < table.bucket_count; ++i) {
         if (BucketLock lock(table.buckets()[i], table.counters); lock)

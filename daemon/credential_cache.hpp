@@ -4,12 +4,14 @@
 #pragma once
 
 #include "backends/backend.hpp"
+#include "daemon/keyed_digest.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <utility>
 
 namespace saslauthd {
 
@@ -73,10 +75,12 @@ public:
     struct Table;
 
 private:
-    CredentialCache(Table* table, std::size_t mapped) noexcept : m_table(table), m_mapped(mapped) {}
+    CredentialCache(Table* table, std::size_t mapped, KeyedDigest keyed) noexcept
+        : m_table(table), m_mapped(mapped), m_keyed(std::move(keyed)) {}
 
     Table* m_table;
     std::size_t m_mapped;
+    KeyedDigest m_keyed; // this process's copy, made before the fork; not in the shared table
 };
 
 } // namespace saslauthd

@@ -1,7 +1,7 @@
 #include "daemon/penalty.hpp"
 
-#include <Poco/HMACEngine.h>
-#include <Poco/SHA2Engine.h>
+#include "backends/secret.hpp"
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
@@ -9,19 +9,21 @@
 #include <new>
 #include <stdexcept>
 #include <sys/mman.h>
-#include <sys/random.h>
 #include <system_error>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define SASLAUTHD_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#include <sanitizer/lsan_interface.h>
+#define SASLAUTHD_LSAN 1
+#endif
+#endif
 
 namespace saslauthd {
 
 namespace {
-
-// Poco::HMACEngine wants the block and digest sizes that Poco's SHA2Engine does not declare.
-struct Sha256 : Poco::SHA2Engine {
-    enum { BLOCK_SIZE = 64, DIGEST_SIZE = 32 };
-    Sha256() : Poco::SHA2Engine(SHA_256) {}
-};
-using HmacSha256 = Poco::HMACEngine<Sha256>;
 
 std::int64_t to_ms(Penalty::Clock::time_point now) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
@@ -110,7 +112,12 @@ Penalty& Penalty::create_shared(const PenaltySettings& settings) {
             check(pthread_mutex_init(&buckets[i].mutex, &attributes), "pthread_mutex_init");
         }
         pthread_mutexattr_destroy(&attributes);
-        return *new (memory) Penalty(settings, buckets, bucket_count);
+        auto& penalty = *new (memory) Penalty(settings, buckets, bucket_count);
+#ifdef SASLAUTHD_LSAN
+        // The table lives until exit, like a global, and holds m_keyed's heap pointers.
+        __lsan_register_root_region(memory, size);
+#endif
+        return penalty;
     } catch (...) {
         munmap(memory, size);
         throw;
@@ -120,33 +127,23 @@ Penalty& Penalty::create_shared(const PenaltySettings& settings) {
 Penalty::Penalty(const PenaltySettings& settings, Bucket* buckets, std::size_t bucket_count)
     : m_settings(settings),
       m_active(settings.enabled && settings.initial.count() > 0 && settings.max.count() > 0),
-      m_buckets(buckets), m_bucket_count(bucket_count) {
+      m_keyed(KeyedDigest::with_random_secret()), m_buckets(buckets), m_bucket_count(bucket_count) {
     if (m_active) {
         while (delay_of(m_max_count) < m_settings.max)
             ++m_max_count;
         for (std::uint32_t count = 1; count <= m_max_count; ++count)
             m_forget_after += delay_of(count);
     }
-    for (std::size_t filled = 0; filled < m_secret.size();) {
-        const auto got = getrandom(m_secret.data() + filled, m_secret.size() - filled, 0);
-        if (got < 0 && errno != EINTR)
-            throw std::system_error(errno, std::generic_category(), "getrandom");
-        filled += got > 0 ? static_cast<std::size_t>(got) : 0;
-    }
 }
 
 Penalty::Key Penalty::mac(unsigned char tag, std::string_view first,
                           std::string_view second) const {
-    HmacSha256 hmac(reinterpret_cast<const char*>(m_secret.data()), m_secret.size());
     // The length of `first` keeps ("ab", "c") and ("a", "bc") apart.
-    const std::uint64_t first_size = first.size();
-    hmac.update(&tag, sizeof tag);
-    hmac.update(&first_size, sizeof first_size);
-    hmac.update(first.data(), first.size());
-    hmac.update(second.data(), second.size());
-    const auto& digest = hmac.digest();
+    KeyedDigest::Digest digest;
+    m_keyed.begin().tag(tag).field(first).bytes(second).finish(digest);
     Key key;
     std::memcpy(key.data(), digest.data(), sizeof key);
+    backends::wipe(digest.data(), digest.size());
     return key;
 }
 

@@ -20,6 +20,7 @@
 #pragma once
 
 #include "daemon/config/config.hpp"
+#include "daemon/keyed_digest.hpp"
 
 #include <array>
 #include <atomic>
@@ -109,7 +110,7 @@ private:
     bool m_active;
     std::uint32_t m_max_count = 1; // the first count whose delay reaches the cap
     std::chrono::milliseconds m_forget_after{0};
-    std::array<unsigned char, 32> m_secret{};
+    KeyedDigest m_keyed; // read only once made; see keyed_digest.hpp
     Bucket* m_buckets;
     std::size_t m_bucket_count;
     std::atomic<std::uint64_t> m_delayed{0};
