@@ -1,33 +1,71 @@
 #include "daemon/logging.hpp"
 
 #include "daemon/journal_channel.hpp"
+#include "daemon/stderr_channel.hpp"
 
 #include <Poco/AutoPtr.h>
-#include <Poco/ConsoleChannel.h>
-#include <Poco/FormattingChannel.h>
-#include <Poco/PatternFormatter.h>
 #include <Poco/SyslogChannel.h>
+#include <Poco/Thread.h>
+#include <Poco/Timestamp.h>
+#include <atomic>
 #include <cstdlib>
-#include <iostream>
+#include <mutex>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 namespace saslauthd::logging {
 
+namespace {
+
+// Only the journal channel reads a message's named fields; the other targets would pay for
+// them (a map and a string per field) on every request for nothing.
+std::atomic<bool> g_fields_wanted{false};
+
+// This process's id, 0 until asked. Forked children (workers, the control and metrics
+// processes) start from 0 again through the pthread_atfork child handler, so none of them
+// ever logs the master's pid.
+std::atomic<pid_t> g_pid{0};
+
+pid_t process_id() {
+    static std::once_flag registered;
+    std::call_once(registered, [] {
+        pthread_atfork(nullptr, nullptr, [] { g_pid.store(0, std::memory_order_relaxed); });
+    });
+    pid_t pid = g_pid.load(std::memory_order_relaxed);
+    if (pid == 0) {
+        pid = getpid();
+        g_pid.store(pid, std::memory_order_relaxed);
+    }
+    return pid;
+}
+
+// Poco::Message's constructors call getpid(), a system call since glibc 2.25, for every
+// message; its copy constructor does not. structured() copies this empty message and fills
+// in what the constructor would have (time, priority, pid, thread).
+const Poco::Message& blank_message() {
+    static const Poco::Message blank = [] {
+        Poco::Message message(Poco::Logger::root().name(), "", Poco::Message::PRIO_INFORMATION);
+        message.setTid(0);
+        message.setThread("");
+        return message;
+    }();
+    return blank;
+}
+
+} // namespace
+
 void setup(Target target, bool verbose) {
     auto& root = Poco::Logger::root();
+    g_fields_wanted.store(target == Target::journal);
     if (target == Target::journal) {
         root.setChannel(Poco::AutoPtr<Poco::Channel>(new JournalChannel()));
     } else if (target == Target::syslog) {
         root.setChannel(Poco::AutoPtr<Poco::Channel>(new Poco::SyslogChannel(
             "saslauthd", Poco::SyslogChannel::SYSLOG_PID, Poco::SyslogChannel::SYSLOG_AUTH)));
     } else {
-        Poco::AutoPtr<Poco::Formatter> formatter(
-            new Poco::PatternFormatter("%Y-%m-%d %H:%M:%S.%i saslauthd[%P]: %p: %t"));
-        // std::clog is stderr with a buffer: each line leaves in one write (std::endl flushes).
-        Poco::AutoPtr<Poco::Channel> console(new Poco::ConsoleChannel(std::clog));
-        root.setChannel(
-            Poco::AutoPtr<Poco::Channel>(new Poco::FormattingChannel(formatter, console)));
+        root.setChannel(Poco::AutoPtr<Poco::Channel>(
+            new StderrChannel("%Y-%m-%d %H:%M:%S.%i saslauthd[%P]: %p: %t")));
     }
     root.setLevel(verbose ? Poco::Message::PRIO_DEBUG : Poco::Message::PRIO_INFORMATION);
 }
@@ -46,9 +84,17 @@ void structured(Poco::Message::Priority priority, const std::string& text,
     auto& root = Poco::Logger::root();
     if (!root.is(priority))
         return;
-    Poco::Message message(root.name(), text, priority);
-    for (const auto& [name, value] : fields)
-        message.set(name, std::string(value));
+    Poco::Message message(blank_message(), text);
+    message.setPriority(priority);
+    message.setTime(Poco::Timestamp());
+    message.setPid(process_id());
+    if (const auto* thread = Poco::Thread::current()) {
+        message.setTid(thread->id());
+        message.setThread(thread->name());
+    }
+    if (g_fields_wanted.load(std::memory_order_relaxed))
+        for (const auto& [name, value] : fields)
+            message.set(name, std::string(value));
     root.log(message);
 }
 

@@ -24,7 +24,9 @@ bool stderr_is_journal();
 inline constexpr const char* k_request_fields[] = {"service", "realm",   "login",  "client",
                                                    "backend", "verdict", "reason", "duration_ms"};
 
-// Logs `text` with named parameters (keys from k_request_fields).
+// Logs `text` with named parameters (keys from k_request_fields). The parameters are attached
+// only when the target is the journal, their one reader. Makes no system call but the
+// channel's own (Poco::Message's constructor calls getpid(); this caches it per process).
 void structured(Poco::Message::Priority priority, const std::string& text,
                 std::initializer_list<std::pair<const char*, std::string_view>> fields);
 

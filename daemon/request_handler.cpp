@@ -168,7 +168,7 @@ bool RequestHandler::wants_retirement() const noexcept {
 }
 
 void RequestHandler::log_rejected(std::string_view reason) noexcept {
-    logging::log().notice("rejected request: " + std::string(reason));
+    logging::structured(Poco::Message::PRIO_NOTICE, "rejected request: " + std::string(reason), {});
     if (m_counters != nullptr)
         m_counters->rejected.fetch_add(1, std::memory_order_relaxed);
 }
