@@ -1,18 +1,18 @@
 #include "daemon/control.hpp"
 
+#include "daemon/helper_process.hpp"
 #include "daemon/logging.hpp"
 #include "daemon/unique_fd.hpp"
+#include "daemon/unix_socket.hpp"
 
 #include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <poll.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <utility>
@@ -22,10 +22,6 @@ namespace saslauthd::control {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string system_error(const std::string& what) {
-    return what + ": " + std::strerror(errno);
-}
 
 std::string describe(const ucred& peer) {
     return "uid " + std::to_string(peer.uid) + " gid " + std::to_string(peer.gid) + " (pid " +
@@ -101,15 +97,10 @@ Outcome serve_connection(int fd, int stop_signals, CredentialCache& cache) {
 }
 
 [[noreturn]] void serve(UniqueFd listener, pid_t master, CredentialCache& cache) {
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    const sigset_t stop = enter_helper_process();
     if (getppid() != master)
         _exit(0);
     std::signal(SIGHUP, SIG_IGN); // a reload is the master's; it flushes the cache itself
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    sigprocmask(SIG_BLOCK, &stop, nullptr);
     try {
         const UniqueFd signals(signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC));
         if (!signals) {
@@ -141,20 +132,11 @@ Outcome serve_connection(int fd, int stop_signals, CredentialCache& cache) {
 }
 
 std::expected<UniqueFd, std::string> bind_socket(const std::string& path) {
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (path.size() >= sizeof address.sun_path)
-        return std::unexpected("control socket path " + path + " is too long (at most " +
-                               std::to_string(sizeof address.sun_path - 1) + " bytes)");
-    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-    UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    auto fd = bind_unix_socket(path);
     if (!fd)
-        return std::unexpected(system_error("socket"));
-    unlink(path.c_str()); // stale, from a daemon that was killed: we hold the directory's lock
-    if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0)
-        return std::unexpected(system_error("cannot bind " + path));
+        return fd;
     // Nobody can connect before listen(), so the mode is right before anyone can.
-    if (chmod(path.c_str(), 0600) != 0 || listen(fd.get(), 16) != 0) {
+    if (chmod(path.c_str(), 0600) != 0 || listen(fd->get(), 16) != 0) {
         const auto error = system_error("cannot listen on " + path);
         unlink(path.c_str());
         return std::unexpected(error);

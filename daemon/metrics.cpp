@@ -1,5 +1,6 @@
 #include "daemon/metrics.hpp"
 
+#include "daemon/helper_process.hpp"
 #include "daemon/logging.hpp"
 
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -10,7 +11,6 @@
 #include <Poco/Net/ServerSocket.h>
 #include <csignal>
 #include <cstdio>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 namespace saslauthd::metrics {
@@ -91,12 +91,7 @@ private:
 };
 
 [[noreturn]] void serve(const std::string& address, const Sources& sources) {
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-    sigset_t stop;
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    sigprocmask(SIG_BLOCK, &stop, nullptr);
+    const sigset_t stop = enter_helper_process();
     try {
         Poco::Net::ServerSocket socket{Poco::Net::SocketAddress(address)};
         auto parameters =

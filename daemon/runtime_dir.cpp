@@ -1,5 +1,7 @@
 #include "daemon/runtime_dir.hpp"
 
+#include "daemon/unix_socket.hpp"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -8,16 +10,11 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 namespace saslauthd {
 
 namespace {
-
-std::string system_error(const std::string& what) {
-    return what + ": " + std::strerror(errno);
-}
 
 std::string running_pid(const std::string& directory) {
     std::ifstream file(directory + "/saslauthd.pid");
@@ -54,19 +51,9 @@ RuntimeDir::~RuntimeDir() {
 std::expected<UniqueFd, std::string> RuntimeDir::listen(const SocketSettings& settings) {
     const auto final_path = socket_path();
     const auto staging_path = m_directory + "/mux.new";
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (staging_path.size() >= sizeof address.sun_path)
-        return std::unexpected("socket path " + staging_path + " is too long (at most " +
-                               std::to_string(sizeof address.sun_path - 1) + " bytes)");
-    std::memcpy(address.sun_path, staging_path.c_str(), staging_path.size() + 1);
-
-    UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    auto fd = bind_unix_socket(staging_path);
     if (!fd)
-        return std::unexpected(system_error("socket"));
-    unlink(staging_path.c_str());
-    if (bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0)
-        return std::unexpected(system_error("cannot bind " + staging_path));
+        return fd;
     const bool owned = !settings.owner && !settings.group
                            ? true
                            : chown(staging_path.c_str(), settings.owner.value_or(uid_t(-1)),
@@ -76,7 +63,7 @@ std::expected<UniqueFd, std::string> RuntimeDir::listen(const SocketSettings& se
         unlink(staging_path.c_str());
         return std::unexpected(error);
     }
-    if (::listen(fd.get(), SOMAXCONN) != 0 ||
+    if (::listen(fd->get(), SOMAXCONN) != 0 ||
         rename(staging_path.c_str(), final_path.c_str()) != 0) {
         const auto error = system_error("cannot listen on " + final_path);
         unlink(staging_path.c_str());
