@@ -23,7 +23,9 @@ password=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
 create_users "$users" "$(mkpasswd -m sha512crypt --stdin <<<"$password")" "$password"
 
 mkdir -p "$work/ours" "$work/cyrus"
-: >"$work/ours.conf"
+# Without the brute-force penalty: this measures whether pam_unix's own fail delay blocks
+# workers, as it does Cyrus's; the penalty would only hold failure replies back longer.
+echo 'penalty: no' >"$work/ours.conf"
 "$build/daemon/saslauthd" -f -a pam -n 5 -m "$work/ours" -O "$work/ours.conf" 2>"$work/ours.log" &
 background_pids+=($!)
 /usr/sbin/saslauthd -a pam -n 5 -m "$work/cyrus"
