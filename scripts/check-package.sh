@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the .deb from a build tree, installs it with dpkg -i in place of Cyrus's sasl2-bin,
 # checks that the installed daemon answers the installed testsaslauthd, then puts the
-# machine back as it was (package removed, sasl2-bin reinstalled). Root; CI runs it.
+# machine back as it was (package purged, sasl2-bin reinstalled). Root; CI runs it.
 # scripts/check-package.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +12,7 @@ dpkg-query -W -f='${Status}' sasl2-bin 2>/dev/null | grep -q "install ok install
 daemon=""
 restore() {
     [ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
-    dpkg -r saslauthd-ng >/dev/null 2>&1 || true
+    dpkg -P saslauthd-ng >/dev/null 2>&1 || true # purge: its conffiles go too
     if $had_cyrus; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends sasl2-bin >/dev/null
     fi
