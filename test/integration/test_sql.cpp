@@ -184,6 +184,19 @@ std::string failover_options(const Server& first, const Server& second) {
                          "sql_retry_interval: 1\n");
 }
 
+// Two servers holding the same data, for a daemon that fails over between them.
+struct ServerPair {
+    const Data data;
+    TempDir dir;
+    Server first{dir, "db1"};
+    Server second{dir, "db2"};
+    ServerPair() {
+        start_with(first, data);
+        start_with(second, data);
+    }
+    std::string options() const { return failover_options(first, second); }
+};
+
 // OK or NO; a NO must carry the one failure text, whatever the reason.
 bool authenticates(Daemon& daemon, const proto::RequestView& request) {
     const auto reply = client::authenticate(daemon.socket_path(), request);
@@ -415,13 +428,9 @@ TEST_SUITE("integration::sql") {
     TEST_CASE("MariaDB failover: a second server takes over, and the first one comes back") {
         if (!mariadb_fixture::available())
             return;
-        const Data data;
-        TempDir dir;
-        Server first(dir, "db1");
-        Server second(dir, "db2");
-        start_with(first, data);
-        start_with(second, data);
-        SqlDaemon daemon(failover_options(first, second));
+        ServerPair servers;
+        auto& [data, dir, first, second] = servers;
+        SqlDaemon daemon(servers.options());
         REQUIRE(daemon->wait_ready());
         CHECK(authenticates(*daemon, "alice", k_alice_password));
 
@@ -455,13 +464,9 @@ TEST_SUITE("integration::sql") {
     TEST_CASE("MariaDB hung servers: answers come within the timeouts") {
         if (!mariadb_fixture::available())
             return;
-        const Data data;
-        TempDir dir;
-        Server first(dir, "db1");
-        Server second(dir, "db2");
-        start_with(first, data);
-        start_with(second, data);
-        SqlDaemon daemon(failover_options(first, second));
+        ServerPair servers;
+        auto& [data, dir, first, second] = servers;
+        SqlDaemon daemon(servers.options());
         REQUIRE(daemon->wait_ready());
         for (int i = 0; i < 10; ++i)
             CHECK(authenticates(*daemon, "alice", k_alice_password));

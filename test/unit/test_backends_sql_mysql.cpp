@@ -2,6 +2,7 @@
 // until sql_retry_interval has passed. The MariaDB integration tests cover a real server.
 #include "backends/options.hpp"
 #include "backends/sql/sql_backend.hpp"
+#include "test/common/sql_backend.hpp"
 
 #include <chrono>
 #include <doctest/doctest.h>
@@ -13,17 +14,10 @@ using namespace backends;
 namespace {
 
 std::unique_ptr<Backend> make_backend(std::string_view extra) {
-    auto options = parse_options("sql_hostnames: 127.0.0.1:1, /nonexistent/mysqld.sock\n"
-                                 "sql_database: mail\nsql_user: mail\nsql_passwd: Db pw 9\n"
-                                 "sql_select: SELECT password FROM users WHERE name = '%u'\n" +
-                                     std::string(extra),
-                                 "test.conf");
-    REQUIRE(options.has_value());
-    auto backend = sql::create(*options);
-    if (!backend)
-        FAIL(backend.error().message);
-    (*backend)->on_worker_start();
-    return std::move(*backend);
+    return test_sql::started_backend("sql_hostnames: 127.0.0.1:1, /nonexistent/mysqld.sock\n"
+                                     "sql_database: mail\nsql_user: mail\nsql_passwd: Db pw 9\n"
+                                     "sql_select: SELECT password FROM users WHERE name = '%u'\n" +
+                                     std::string(extra));
 }
 
 Result verify(Backend& backend) {

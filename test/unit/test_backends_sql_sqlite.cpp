@@ -1,6 +1,7 @@
 // The sql backend end to end against an SQLite file the test makes with Poco::Data.
 #include "backends/options.hpp"
 #include "backends/sql/sql_backend.hpp"
+#include "test/common/sql_backend.hpp"
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
@@ -75,15 +76,8 @@ std::unique_ptr<Backend>
 make_backend(const UserDatabase& database,
              std::string_view select = "SELECT password FROM users WHERE username='%u@%r' "
                                        "AND active = '1'") {
-    auto options = parse_options("sql_engine: sqlite3\nsql_database: " + database.path() +
-                                     "\nsql_select: " + std::string(select) + "\n",
-                                 "test.conf");
-    REQUIRE(options.has_value());
-    auto backend = sql::create(*options);
-    if (!backend)
-        FAIL(backend.error().message);
-    (*backend)->on_worker_start();
-    return std::move(*backend);
+    return test_sql::started_backend("sql_engine: sqlite3\nsql_database: " + database.path() +
+                                     "\nsql_select: " + std::string(select) + "\n");
 }
 
 Result verify(Backend& backend, std::string_view login, std::string_view password,
