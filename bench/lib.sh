@@ -1,5 +1,7 @@
+# shellcheck shell=bash
 # Shared by the bench/run*.sh scripts: temporary users, waiting for sockets, measured runs.
 # Expects: $build (build tree), $seconds (per run), $work (a private temporary directory).
+: "${build:?}" "${seconds:?}" "${work:?}"
 
 created_users=()
 background_pids=()
@@ -9,7 +11,9 @@ bench_cleanup() {
     for pid in "${background_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pidfile in "$work"/*/saslauthd.pid; do
         # The daemon may remove its pid file between the test and the read: go on regardless.
-        [ -f "$pidfile" ] && kill "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null || true
+        if [ -f "$pidfile" ]; then
+            kill "$(cat "$pidfile" 2>/dev/null)" 2>/dev/null || true
+        fi
     done
     for user in "${created_users[@]}"; do userdel "$user" 2>/dev/null || true; done
     sleep 0.5

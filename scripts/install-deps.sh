@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package the build, the tests and the benchmarks use.
+# Installs every Debian 12 package the build, the tests and the benchmarks use. Exits 0 once
+# they are all installed, whatever was there before: packages missing or not,
+# /usr/sbin/policy-rc.d present or not, run as root or through sudo.
 set -euo pipefail
 
 packages=(
-    build-essential cmake ninja-build pkg-config clang-format
+    build-essential cmake ninja-build pkg-config clang-format shellcheck
     libcrypt-dev libpoco-dev libssl-dev libsystemd-dev doctest-dev
     libpam0g-dev libpam-pwdfile libsasl2-dev libsasl2-modules
     libmysqlcppconn-dev libargon2-dev mariadb-server mariadb-client sqlite3
@@ -13,21 +15,32 @@ packages=(
 
 missing=()
 for package in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
         missing+=("$package")
-done
-if ((${#missing[@]})); then
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -q
-    # The tests start their own database servers: the packages must not start system ones.
-    policy=/usr/sbin/policy-rc.d
-    made_policy=false
-    if [ ! -e "$policy" ]; then
-        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
-        $sudo chmod 755 "$policy"
-        made_policy=true
     fi
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-    $made_policy && $sudo rm -f "$policy"
+done
+if ((${#missing[@]} == 0)); then
+    exit 0
 fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+    sudo=(sudo)
+fi
+
+# The tests start their own database servers: the packages must not start system ones. A
+# policy-rc.d that was already there (container images ship one) is left as it was.
+policy=/usr/sbin/policy-rc.d
+remove_policy() {
+    "${sudo[@]}" rm -f "$policy"
+}
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+    "${sudo[@]}" chmod 755 "$policy"
+    trap remove_policy EXIT
+fi
+
+"${sudo[@]}" apt-get update -q
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "install-deps: installed ${missing[*]}"
