@@ -3,6 +3,7 @@
 #include "backends/shadow/account_state.hpp"
 
 #include <chrono>
+#include <cstdio>
 
 namespace backends::shadow {
 
@@ -12,17 +13,14 @@ AccountState disabled(std::string reason) {
     return {Verdict::disabled, std::move(reason)};
 }
 
-std::string two_digits(unsigned value) {
-    return (value < 10 ? "0" : "") + std::to_string(value);
-}
-
 // Only called for days up to today, so the conversion to chrono::days cannot overflow.
 std::string iso_date(long days_since_epoch) {
     const std::chrono::year_month_day date{
         std::chrono::sys_days{std::chrono::days{days_since_epoch}}};
-    return std::to_string(static_cast<int>(date.year())) + "-" +
-           two_digits(static_cast<unsigned>(date.month())) + "-" +
-           two_digits(static_cast<unsigned>(date.day()));
+    char text[16];
+    std::snprintf(text, sizeof text, "%04d-%02u-%02u", static_cast<int>(date.year()),
+                  static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+    return text;
 }
 
 } // namespace

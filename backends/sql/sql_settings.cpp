@@ -17,11 +17,18 @@ std::string_view trim(std::string_view text) {
     return text.substr(first, text.find_last_not_of(" \t") - first + 1);
 }
 
+// 'text', for messages; built by appending (GCC 12's -Wrestrict misreads "'" + std::string).
+std::string quoted(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 2);
+    return out.append(1, '\'').append(text).append(1, '\'');
+}
+
 std::expected<unsigned, std::string> parse_port(std::string_view text, std::string_view entry) {
     unsigned port = 0;
     const auto [end, status] = std::from_chars(text.data(), text.data() + text.size(), port);
     if (status != std::errc{} || end != text.data() + text.size() || port == 0 || port > 65535)
-        return std::unexpected("'" + std::string(entry) + "': the port must be 1 to 65535");
+        return std::unexpected(quoted(entry) + ": the port must be 1 to 65535");
     return port;
 }
 
@@ -35,11 +42,11 @@ std::expected<DatabaseHost, std::string> parse_host(std::string_view entry) {
     if (entry.front() == '[') { // [v6]:port
         const auto close = entry.find(']');
         if (close == std::string_view::npos || close == 1)
-            return std::unexpected("'" + std::string(entry) + "': expected [address]:port");
+            return std::unexpected(quoted(entry) + ": expected [address]:port");
         host.name = entry.substr(1, close - 1);
         const auto rest = entry.substr(close + 1);
         if (!rest.empty() && rest.front() != ':')
-            return std::unexpected("'" + std::string(entry) + "': expected ':' after ']'");
+            return std::unexpected(quoted(entry) + ": expected ':' after ']'");
         port_text = rest.empty() ? rest : rest.substr(1);
     } else if (const auto colon = entry.find(':');
                colon != std::string_view::npos && entry.find(':', colon + 1) == entry.npos) {
@@ -49,7 +56,7 @@ std::expected<DatabaseHost, std::string> parse_host(std::string_view entry) {
         host.name = entry;
     }
     if (host.name.empty())
-        return std::unexpected("'" + std::string(entry) + "': the host name is empty");
+        return std::unexpected(quoted(entry) + ": the host name is empty");
     if (!port_text.empty() || entry.back() == ':') {
         auto port = parse_port(port_text, entry);
         if (!port)

@@ -74,7 +74,7 @@ private:
             if (pos + 1 < arg.size())
                 return set_value(letter, std::string_view(arg).substr(pos + 1));
             if (i + 1 >= args.size())
-                return fail("-" + std::string(1, letter) + " needs a value");
+                return fail(std::string{'-', letter} + " needs a value");
             return set_value(letter, args[++i]);
         }
         return {};

@@ -37,7 +37,7 @@ std::string usage_text(std::string_view program) {
 std::string version_text() {
     std::string names;
     for (const auto& entry : backends::registry())
-        names += " " + std::string(entry.name);
+        names.append(" ").append(entry.name);
     return "saslauthd " SASLAUTHD_VERSION "\nauthentication mechanisms:" + names + "\n";
 }
 

@@ -58,7 +58,7 @@ std::vector<Vector> load_vectors() {
 }
 
 std::string vector_login(std::size_t index) {
-    return "v" + std::to_string(index);
+    return std::string("v") + std::to_string(index);
 }
 
 struct User {
