@@ -9,7 +9,7 @@ check_only=false
 [ "${1:-}" = "--check" ] && check_only=true
 
 scripts/install-deps.sh
-scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
 
 demo=$PWD/demo
 rm -rf "$demo"
