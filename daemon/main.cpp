@@ -1,4 +1,4 @@
-#include "daemon/run.hpp"
+#include "daemon/process/run.hpp"
 
 int main(int argc, char** argv) {
     return saslauthd::run(argc, argv);

@@ -10,7 +10,7 @@
 // `WHERE BINARY username = '%u@%r'` compares bytes, without case folding or padding. SQLite's
 // default BINARY collation has neither problem.
 #include "client/client.hpp"
-#include "daemon/logging.hpp"
+#include "daemon/logging/logging.hpp"
 #include "harness.hpp"
 #include "mariadb_fixture.hpp"
 #include "pam_fixture.hpp"

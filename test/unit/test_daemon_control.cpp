@@ -1,4 +1,4 @@
-#include "daemon/control.hpp"
+#include "daemon/ops/control.hpp"
 
 #include <chrono>
 #include <doctest/doctest.h>

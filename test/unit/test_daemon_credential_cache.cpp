@@ -1,4 +1,4 @@
-#include "daemon/credential_cache.hpp"
+#include "daemon/auth/credential_cache.hpp"
 
 #include <array>
 #include <atomic>

@@ -1,4 +1,4 @@
-#include "daemon/keyed_digest.hpp"
+#include "daemon/auth/keyed_digest.hpp"
 
 #include <cstdint>
 #include <cstring>

@@ -1,5 +1,5 @@
-#include "daemon/logging.hpp"
-#include "daemon/stderr_channel.hpp"
+#include "daemon/logging/logging.hpp"
+#include "daemon/logging/stderr_channel.hpp"
 
 #include <Poco/AutoPtr.h>
 #include <Poco/ConsoleChannel.h>

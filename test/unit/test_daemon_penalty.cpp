@@ -1,4 +1,4 @@
-#include "daemon/penalty.hpp"
+#include "daemon/auth/penalty.hpp"
 
 #include <atomic>
 #include <csignal>

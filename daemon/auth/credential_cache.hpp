@@ -1,0 +1,86 @@
+// Cache of recent verdicts (Cyrus's -c/-s/-t): one table in shared anonymous memory, made by
+// the master before it forks and used by every worker. It holds keyed digests only, under a
+// secret drawn at each start: never a password, never an unsalted hash.
+#pragma once
+
+#include "backends/backend.hpp"
+#include "daemon/auth/keyed_digest.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <utility>
+
+namespace saslauthd {
+
+struct CredentialCacheSettings {
+    std::size_t size_kb = 1024;               // -s
+    std::chrono::seconds positive_ttl{28800}; // -t
+    std::chrono::seconds negative_ttl{30};    // wrong passwords; 0 caches none
+    bool serve_stale_on_temp_failure = false; // expired successes answer when a backend is down
+};
+
+enum class CacheLookup { miss, hit_ok, hit_bad_password, stale_ok };
+
+// Shared by all processes, for metrics.
+struct CacheCounters {
+    std::atomic<std::uint64_t> hits{0};
+    std::atomic<std::uint64_t> misses{0};
+    std::atomic<std::uint64_t> stale_hits{0};
+    std::atomic<std::uint64_t> inserts{0};
+    std::atomic<std::uint64_t> evictions{0};  // unexpired entries pushed out of a full bucket
+    std::atomic<std::uint64_t> recoveries{0}; // buckets cleared after their holder died
+};
+
+class CredentialCache {
+public:
+    using Clock = std::chrono::steady_clock;
+
+    // Maps the table; every process forked afterwards shares it. Throws when it cannot.
+    static CredentialCache create_shared(const CredentialCacheSettings& settings);
+
+    CredentialCache(CredentialCache&& other) noexcept;
+    CredentialCache& operator=(CredentialCache&&) = delete;
+    CredentialCache(const CredentialCache&) = delete;
+    ~CredentialCache();
+
+    // hit_ok or hit_bad_password when a fresh entry of that kind has this very password.
+    CacheLookup lookup(std::string_view service, std::string_view realm, std::string_view login,
+                       std::string_view password, Clock::time_point now = Clock::now());
+
+    // After a temporary failure: stale_ok when stale serving is on and a success for this
+    // password is still in the table, however old; otherwise miss.
+    CacheLookup stale(std::string_view service, std::string_view realm, std::string_view login,
+                      std::string_view password);
+
+    // Keeps ok and bad_password verdicts; every other verdict is ignored.
+    void store(std::string_view service, std::string_view realm, std::string_view login,
+               std::string_view password, backends::Verdict verdict,
+               Clock::time_point now = Clock::now());
+
+    void flush_all() noexcept;
+    // Every entry of this login, whatever its service and realm; returns how many.
+    std::size_t flush_user(std::string_view login);
+
+    const CacheCounters& counters() const noexcept;
+    const CredentialCacheSettings& settings() const noexcept;
+    std::size_t bucket_count() const noexcept;
+    static std::size_t ways() noexcept;
+
+    // Locks one bucket and never unlocks it: tests kill the process afterwards.
+    void lock_bucket_for_testing(std::size_t bucket);
+
+    struct Table;
+
+private:
+    CredentialCache(Table* table, std::size_t mapped, KeyedDigest keyed) noexcept
+        : m_table(table), m_mapped(mapped), m_keyed(std::move(keyed)) {}
+
+    Table* m_table;
+    std::size_t m_mapped;
+    KeyedDigest m_keyed; // this process's copy, made before the fork; not in the shared table
+};
+
+} // namespace saslauthd

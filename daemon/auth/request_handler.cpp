@@ -1,0 +1,176 @@
+#include "daemon/auth/request_handler.hpp"
+
+#include "backends/secret.hpp"
+#include "daemon/logging/logging.hpp"
+
+#include <chrono>
+#include <string>
+
+namespace saslauthd {
+
+using backends::Verdict;
+
+namespace {
+
+struct Decision {
+    backends::Result result;
+    std::string_view backend = "-";
+};
+
+void log_request(const proto::RequestView& request, const Decision& decision,
+                 std::chrono::steady_clock::duration elapsed,
+                 std::chrono::microseconds reply_delay) {
+    using logging::field;
+    const auto ms = std::to_string(std::chrono::duration<double, std::milli>(elapsed).count());
+    const auto service = field(request.service);
+    const auto realm = field(request.realm);
+    const auto login = field(request.login);
+    const auto client = request.client_addr ? field(*request.client_addr) : std::string();
+    const auto verdict = std::string(backends::to_string(decision.result.verdict));
+    const auto reason = field(decision.result.reason);
+    std::string line = "auth service=" + service + " realm=" + realm + " login=" + login;
+    if (request.client_addr)
+        line += " client=" + client;
+    line += " backend=" + std::string(decision.backend) + " verdict=" + verdict +
+            " reason=" + reason + " ms=" + ms;
+    const auto delay_ms = std::to_string(reply_delay.count() / 1000);
+    if (reply_delay.count() > 0)
+        line += " reply_delay_ms=" + delay_ms;
+    const auto priority = decision.result.verdict == Verdict::temp_failure
+                              ? Poco::Message::PRIO_WARNING
+                              : Poco::Message::PRIO_INFORMATION;
+    logging::structured(priority, line,
+                        {{"service", service},
+                         {"realm", realm},
+                         {"login", login},
+                         {"client", client},
+                         {"backend", decision.backend},
+                         {"verdict", verdict},
+                         {"reason", reason},
+                         {"duration_ms", ms},
+                         {"reply_delay_ms", delay_ms}});
+}
+
+using Chain = std::vector<std::unique_ptr<backends::Backend>>;
+
+// The backends in order, while they do not know the user.
+Decision ask_chain(Chain& chain, bool realm_join, const proto::RequestView& request) noexcept {
+    Decision decision;
+    // SECRET: the joined login holds no password, but the credentials do.
+    std::string joined_login;
+    std::string_view login = request.login;
+    if (realm_join && !request.realm.empty()) {
+        joined_login = std::string(request.login) + "@" + std::string(request.realm);
+        login = joined_login;
+    }
+    const backends::Credentials credentials{login, request.password, request.service, request.realm,
+                                            request.client_addr.value_or("")};
+    for (auto& backend : chain) {
+        decision.backend = backend->name();
+        decision.result = backend->verify(credentials);
+        if (decision.result.verdict != Verdict::unknown_user)
+            break;
+    }
+    return decision;
+}
+
+// A fresh cached verdict for this very password answers; otherwise the chain does and its
+// success or wrong-password verdict is kept. A temporary failure may be answered by an old
+// success when cache_serve_stale is on.
+Decision ask_cache_then_chain(CredentialCache& cache, Chain& chain, bool realm_join,
+                              const proto::RequestView& request) noexcept {
+    const auto& [login, password, service, realm, client] = request;
+    try {
+        switch (cache.lookup(service, realm, login, password)) {
+        case CacheLookup::hit_ok:
+            return {{Verdict::ok, "cached", {}}, "cache"};
+        case CacheLookup::hit_bad_password:
+            return {{Verdict::bad_password, "cached wrong password", {}}, "cache"};
+        default:
+            break;
+        }
+        auto decision = ask_chain(chain, realm_join, request);
+        cache.store(service, realm, login, password, decision.result.verdict);
+        if (decision.result.verdict == Verdict::temp_failure &&
+            cache.stale(service, realm, login, password) == CacheLookup::stale_ok)
+            return {{Verdict::ok, "cached success while " + decision.result.reason, {}}, "cache"};
+        return decision;
+    } catch (const std::exception& error) {
+        logging::log().error(std::string("credential cache: ") + error.what());
+        return ask_chain(chain, realm_join, request);
+    }
+}
+
+bool is_failure(Verdict verdict) {
+    return verdict == Verdict::bad_password || verdict == Verdict::unknown_user ||
+           verdict == Verdict::disabled;
+}
+
+// A failure's reply waits for the longer of the backend's delay and the penalty's; a success
+// clears its login's count. Temporary failures are nobody's fault and count for nothing.
+std::chrono::microseconds apply_penalty(Penalty& penalty, const proto::RequestView& request,
+                                        const backends::Result& result) noexcept {
+    try {
+        if (result.verdict == Verdict::ok) {
+            penalty.record_success(request.login);
+        } else if (is_failure(result.verdict)) {
+            const auto delay =
+                penalty.on_failure(request.client_addr.value_or(""), request.login,
+                                   request.password, std::chrono::steady_clock::now());
+            return std::max<std::chrono::microseconds>(result.reply_delay, delay);
+        }
+    } catch (const std::exception& error) {
+        logging::log().error(std::string("penalty table: ") + error.what());
+    }
+    return result.reply_delay;
+}
+
+} // namespace
+
+RequestHandler::RequestHandler(std::vector<std::unique_ptr<backends::Backend>> chain,
+                               bool realm_join)
+    : m_chain(std::move(chain)), m_realm_join(realm_join) {}
+
+void RequestHandler::on_worker_start() {
+    for (auto& backend : m_chain)
+        backend->on_worker_start();
+}
+
+Outcome RequestHandler::handle(const proto::RequestView& request) noexcept {
+    const auto started = std::chrono::steady_clock::now();
+    Decision decision;
+    if (const auto refusal = proto::refusal_reason(request)) {
+        decision.result = {Verdict::bad_password, std::string(*refusal)};
+    } else if (m_cache == nullptr) {
+        decision = ask_chain(m_chain, m_realm_join, request);
+    } else {
+        decision = ask_cache_then_chain(*m_cache, m_chain, m_realm_join, request);
+    }
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    const auto reply_delay = m_penalty != nullptr
+                                 ? apply_penalty(*m_penalty, request, decision.result)
+                                 : decision.result.reply_delay;
+    log_request(request, decision, elapsed, reply_delay);
+    if (m_counters != nullptr) {
+        m_counters->count(decision.result.verdict);
+        m_counters->record_latency(std::chrono::duration_cast<std::chrono::microseconds>(elapsed));
+    }
+    if (decision.result.verdict == Verdict::ok)
+        return {Verdict::ok, proto::k_reply_ok, {}};
+    return {decision.result.verdict, proto::k_reply_failed, reply_delay};
+}
+
+bool RequestHandler::wants_retirement() const noexcept {
+    for (const auto& backend : m_chain)
+        if (backend->wants_retirement())
+            return true;
+    return false;
+}
+
+void RequestHandler::log_rejected(std::string_view reason) noexcept {
+    logging::structured(Poco::Message::PRIO_NOTICE, "rejected request: " + std::string(reason), {});
+    if (m_counters != nullptr)
+        m_counters->rejected.fetch_add(1, std::memory_order_relaxed);
+}
+
+} // namespace saslauthd

@@ -1,0 +1,17 @@
+#include "daemon/ops/helper_process.hpp"
+
+#include <sys/prctl.h>
+
+namespace saslauthd {
+
+sigset_t enter_helper_process() {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    sigprocmask(SIG_BLOCK, &stop, nullptr);
+    return stop;
+}
+
+} // namespace saslauthd

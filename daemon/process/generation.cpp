@@ -1,0 +1,96 @@
+#include "daemon/process/generation.hpp"
+
+#include "daemon/logging/logging.hpp"
+
+#include <algorithm>
+#include <sys/resource.h>
+
+namespace saslauthd {
+
+namespace {
+
+std::expected<std::vector<std::unique_ptr<backends::Backend>>, ConfigError>
+make_chain(const Config& config) {
+    std::vector<std::unique_ptr<backends::Backend>> chain;
+    for (const auto& mechanism : config.mechanisms) {
+        const auto* entry = backends::find_backend(mechanism);
+        if (entry == nullptr)
+            return std::unexpected(ConfigError{"unknown authentication mechanism " + mechanism});
+        auto backend = entry->create(config.options);
+        if (!backend)
+            return std::unexpected(backend.error());
+        chain.push_back(std::move(*backend));
+    }
+    return chain;
+}
+
+// Enough descriptors for the configured connections, leaving some for backends.
+unsigned connection_limit(unsigned wanted) {
+    constexpr rlim_t k_reserved = 64;
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return wanted;
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+    getrlimit(RLIMIT_NOFILE, &limit);
+    if (limit.rlim_cur <= k_reserved * 2)
+        return std::min<unsigned>(wanted, 16);
+    return static_cast<unsigned>(std::min<rlim_t>(wanted, limit.rlim_cur - k_reserved));
+}
+
+WorkerSettings worker_settings(const Config& config) {
+    WorkerSettings settings;
+    settings.request_timeout = config.request_timeout;
+    settings.shutdown_timeout = config.shutdown_timeout;
+    settings.limits.max_field = config.max_field;
+    settings.max_requests = config.worker_max_requests;
+    settings.max_connections = connection_limit(config.max_connections);
+    settings.fork_per_request = config.workers == 0;
+    settings.peer_access = PeerAccess(config.allowed_peer_users, config.allowed_peer_groups);
+    return settings;
+}
+
+} // namespace
+
+std::expected<std::unique_ptr<Generation>, ConfigError> make_generation(Invocation invocation) {
+    auto chain = make_chain(invocation.config);
+    if (!chain)
+        return std::unexpected(chain.error());
+    for (const auto& warning : invocation.warnings)
+        logging::log().warning(warning);
+    const auto& options = invocation.config.options;
+    for (const auto* unused : options.unused())
+        logging::log().warning(unused->file + ":" + std::to_string(unused->line) + ": " +
+                               unused->key + " is not used by the configured mechanisms (ignored)");
+    auto generation = std::make_unique<Generation>();
+    generation->settings = worker_settings(invocation.config);
+    generation->handler =
+        std::make_unique<RequestHandler>(std::move(*chain), invocation.config.realm_join);
+    generation->config = std::move(invocation.config);
+    return generation;
+}
+
+std::vector<std::string> settings_needing_restart(const Config& running, const Config& loaded) {
+    std::vector<std::string> changed;
+    if (loaded.socket_dir != running.socket_dir)
+        changed.push_back("the socket directory (-m)");
+    if (loaded.socket_mode != running.socket_mode || loaded.socket_owner != running.socket_owner ||
+        loaded.socket_group != running.socket_group)
+        changed.push_back("socket_mode, socket_owner or socket_group");
+    if (loaded.foreground != running.foreground || loaded.debug != running.debug ||
+        loaded.verbose != running.verbose)
+        changed.push_back("-d, -f or -V");
+    if (loaded.cache.enabled != running.cache.enabled ||
+        loaded.cache.size_kb != running.cache.size_kb || loaded.cache.ttl != running.cache.ttl ||
+        loaded.cache.negative_ttl != running.cache.negative_ttl ||
+        loaded.cache.serve_stale != running.cache.serve_stale)
+        changed.push_back("the cache (-c, -s, -t, cache_negative_ttl, cache_serve_stale)");
+    const auto& penalty = loaded.penalty;
+    if (penalty.enabled != running.penalty.enabled || penalty.initial != running.penalty.initial ||
+        penalty.max != running.penalty.max || penalty.ipv6_prefix != running.penalty.ipv6_prefix ||
+        penalty.max_entries != running.penalty.max_entries)
+        changed.push_back("the penalty (penalty, penalty_*)");
+    return changed;
+}
+
+} // namespace saslauthd

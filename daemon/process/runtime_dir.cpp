@@ -1,0 +1,99 @@
+#include "daemon/process/runtime_dir.hpp"
+
+#include "daemon/server/unix_socket.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace saslauthd {
+
+namespace {
+
+std::string running_pid(const std::string& directory) {
+    std::ifstream file(directory + "/saslauthd.pid");
+    std::string pid;
+    if (file >> pid)
+        return " (pid " + pid + ")";
+    return "";
+}
+
+} // namespace
+
+std::expected<RuntimeDir, std::string> RuntimeDir::claim(const std::string& directory) {
+    if (mkdir(directory.c_str(), 0755) != 0 && errno != EEXIST)
+        return std::unexpected(system_error("cannot create socket directory " + directory));
+    const auto lock_path = directory + "/saslauthd.pid.lock";
+    UniqueFd lock(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!lock)
+        return std::unexpected(system_error("cannot open " + lock_path));
+    if (flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            return std::unexpected("another saslauthd is already running on " + directory +
+                                   running_pid(directory) +
+                                   "; stop it first or choose another directory with -m");
+        return std::unexpected(system_error("cannot lock " + lock_path));
+    }
+    return RuntimeDir(directory, std::move(lock));
+}
+
+RuntimeDir::~RuntimeDir() {
+    if (m_lock)
+        remove_files();
+}
+
+std::expected<UniqueFd, std::string> RuntimeDir::listen(const SocketSettings& settings) {
+    const auto final_path = socket_path();
+    const auto staging_path = m_directory + "/mux.new";
+    auto fd = bind_unix_socket(staging_path);
+    if (!fd)
+        return fd;
+    const bool owned = !settings.owner && !settings.group
+                           ? true
+                           : chown(staging_path.c_str(), settings.owner.value_or(uid_t(-1)),
+                                   settings.group.value_or(gid_t(-1))) == 0;
+    if (!owned || chmod(staging_path.c_str(), settings.mode) != 0) {
+        const auto error = system_error("cannot set owner and mode of " + staging_path);
+        unlink(staging_path.c_str());
+        return std::unexpected(error);
+    }
+    if (::listen(fd->get(), SOMAXCONN) != 0 ||
+        rename(staging_path.c_str(), final_path.c_str()) != 0) {
+        const auto error = system_error("cannot listen on " + final_path);
+        unlink(staging_path.c_str());
+        return std::unexpected(error);
+    }
+    m_owns_socket = true;
+    return fd;
+}
+
+std::expected<void, std::string> RuntimeDir::write_pid(pid_t pid) {
+    const auto path = m_directory + "/saslauthd.pid";
+    const auto staging = path + ".new";
+    {
+        std::ofstream file(staging, std::ios::trunc);
+        file << pid << '\n';
+        if (!file.flush())
+            return std::unexpected(system_error("cannot write " + staging));
+    }
+    if (chmod(staging.c_str(), 0644) != 0 || rename(staging.c_str(), path.c_str()) != 0)
+        return std::unexpected(system_error("cannot write " + path));
+    m_owns_pid_file = true;
+    return {};
+}
+
+void RuntimeDir::remove_files() {
+    if (m_owns_socket)
+        unlink(socket_path().c_str());
+    if (m_owns_pid_file)
+        unlink((m_directory + "/saslauthd.pid").c_str());
+    m_owns_socket = m_owns_pid_file = false;
+}
+
+} // namespace saslauthd

@@ -1,0 +1,18 @@
+// UNIX stream sockets the daemon listens on (SOCKETDIR/mux, SOCKETDIR/control).
+#pragma once
+
+#include "daemon/util/unique_fd.hpp"
+
+#include <expected>
+#include <string>
+
+namespace saslauthd {
+
+// A non-blocking, close-on-exec socket bound to `path`, replacing a stale file there; not
+// listening yet, so its owner and mode can be set before anyone can connect.
+std::expected<UniqueFd, std::string> bind_unix_socket(const std::string& path);
+
+// strerror(errno) after `what`.
+std::string system_error(const std::string& what);
+
+} // namespace saslauthd
