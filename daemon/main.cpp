@@ -1,5 +1,5 @@
 #include "daemon/process/run.hpp"
 
 int main(int argc, char** argv) {
-    return saslauthd::run(argc, argv);
+    return saslauthd::process::run(argc, argv);
 }

@@ -30,7 +30,6 @@ void check_complete(const proto::RequestView& request, std::string_view buffer,
     const auto encoded = proto::encode_request(request);
     require(encoded.has_value() && *encoded == buffer);
     require(buffer.size() <= limits.max_request());
-    [[maybe_unused]] const auto reason = proto::refusal_reason(request);
 }
 
 void check_request(std::string_view buffer, const proto::Limits& limits) {

@@ -95,5 +95,6 @@ chmod 440 "/etc/sudoers.d/$user"
 # A copy the user can read wherever the checkout is (CI's may sit under /root).
 mkdir -p "$work/scripts"
 cp scripts/install-deps.sh "$work/scripts/"
-(cd "$work" && run_from present runuser -u "$user" --)
-(cd "$work" && run_from absent runuser -u "$user" --)
+cd "$work"
+run_from present runuser -u "$user" --
+run_from absent runuser -u "$user" --

@@ -11,6 +11,8 @@ echo "== format check"
 scripts/check-format.sh
 echo "== shell scripts"
 scripts/check-scripts.sh
+echo "== include rules (ARCHITECTURE.md)"
+scripts/check-includes.sh
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1

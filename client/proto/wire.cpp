@@ -16,10 +16,6 @@ Decoded status_only(DecodeStatus status) {
     return decoded;
 }
 
-bool has_nul(std::string_view text) {
-    return text.find('\0') != std::string_view::npos;
-}
-
 } // namespace
 
 Decoded decode_request(std::string_view buffer, const Limits& limits, bool at_end) {
@@ -52,31 +48,6 @@ Decoded decode_request(std::string_view buffer, const Limits& limits, bool at_en
     }
     decoded.request.client_addr = address.value;
     return decoded;
-}
-
-std::optional<std::string_view> refusal_reason(const RequestView& request) {
-    if (request.login.empty()) {
-        return "empty login";
-    }
-    if (request.password.empty()) {
-        return "empty password";
-    }
-    if (has_nul(request.login)) {
-        return "NUL byte in login";
-    }
-    if (has_nul(request.password)) {
-        return "NUL byte in password";
-    }
-    if (has_nul(request.service)) {
-        return "NUL byte in service";
-    }
-    if (has_nul(request.realm)) {
-        return "NUL byte in realm";
-    }
-    if (request.client_addr && has_nul(*request.client_addr)) {
-        return "NUL byte in client address";
-    }
-    return std::nullopt;
 }
 
 std::optional<std::string> encode_request(const RequestView& request) {

@@ -55,10 +55,6 @@ struct Decoded {
 // its side, so an incomplete request is malformed.
 Decoded decode_request(std::string_view buffer, const Limits& limits, bool at_end = false);
 
-// Why a well-formed request must be refused without asking a backend, or nullopt.
-// Refuses an empty login or password and a NUL byte in any text field.
-std::optional<std::string_view> refusal_reason(const RequestView& request);
-
 // The whole request as one buffer, ready for one write. Fields longer than 65535 bytes
 // cannot be encoded: returns nullopt. SECRET: the result holds the password.
 std::optional<std::string> encode_request(const RequestView& request);

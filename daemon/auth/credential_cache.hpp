@@ -5,7 +5,9 @@
 
 #include "backends/backend.hpp"
 #include "daemon/auth/keyed_digest.hpp"
+#include "daemon/shm/bucket_table.hpp"
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -13,7 +15,7 @@
 #include <string_view>
 #include <utility>
 
-namespace saslauthd {
+namespace saslauthd::auth {
 
 struct CredentialCacheSettings {
     std::size_t size_kb = 1024;               // -s
@@ -30,8 +32,7 @@ struct CacheCounters {
     std::atomic<std::uint64_t> misses{0};
     std::atomic<std::uint64_t> stale_hits{0};
     std::atomic<std::uint64_t> inserts{0};
-    std::atomic<std::uint64_t> evictions{0};  // unexpired entries pushed out of a full bucket
-    std::atomic<std::uint64_t> recoveries{0}; // buckets cleared after their holder died
+    std::atomic<std::uint64_t> evictions{0}; // unexpired entries pushed out of a full bucket
 };
 
 class CredentialCache {
@@ -41,10 +42,9 @@ public:
     // Maps the table; every process forked afterwards shares it. Throws when it cannot.
     static CredentialCache create_shared(const CredentialCacheSettings& settings);
 
-    CredentialCache(CredentialCache&& other) noexcept;
+    CredentialCache(CredentialCache&&) noexcept = default;
     CredentialCache& operator=(CredentialCache&&) = delete;
     CredentialCache(const CredentialCache&) = delete;
-    ~CredentialCache();
 
     // hit_ok or hit_bad_password when a fresh entry of that kind has this very password.
     CacheLookup lookup(std::string_view service, std::string_view realm, std::string_view login,
@@ -64,23 +64,44 @@ public:
     // Every entry of this login, whatever its service and realm; returns how many.
     std::size_t flush_user(std::string_view login);
 
-    const CacheCounters& counters() const noexcept;
-    const CredentialCacheSettings& settings() const noexcept;
-    std::size_t bucket_count() const noexcept;
-    static std::size_t ways() noexcept;
+    const CacheCounters& counters() const noexcept { return *m_counters; }
+    // Buckets wiped because a process died holding their lock.
+    std::uint64_t recovered_buckets() const noexcept { return m_table.recovered_buckets(); }
+    const CredentialCacheSettings& settings() const noexcept { return m_settings; }
+    std::size_t bucket_count() const noexcept { return m_table.bucket_count(); }
+    static constexpr std::size_t ways() noexcept { return k_ways; }
 
     // Locks one bucket and never unlocks it: tests kill the process afterwards.
-    void lock_bucket_for_testing(std::size_t bucket);
-
-    struct Table;
+    void lock_bucket_for_testing(std::size_t bucket) { m_table.lock_for_testing(bucket); }
 
 private:
-    CredentialCache(Table* table, std::size_t mapped, KeyedDigest keyed) noexcept
-        : m_table(table), m_mapped(mapped), m_keyed(std::move(keyed)) {}
+    static constexpr std::size_t k_ways = 8;
+    using Digest = KeyedDigest::Digest;
+    enum class Kind : std::uint8_t { empty = 0, ok, bad_password };
+    struct Entry {
+        Digest key;      // HMAC(secret, service, realm, login)
+        Digest user;     // HMAC(secret, login), for flush_user
+        Digest password; // HMAC(secret, key, password)
+        std::int64_t stored_ns;
+        std::int64_t used_ns;
+        Kind kind;
+    };
+    using Table = shm::BucketTable<Entry, k_ways>;
 
-    Table* m_table;
-    std::size_t m_mapped;
+    CredentialCache(const CredentialCacheSettings& settings, Table table, KeyedDigest keyed);
+
+    bool fresh(const Entry& entry, std::int64_t now_ns) const noexcept;
+    Entry& victim(std::array<Entry, k_ways>& entries, std::int64_t now_ns, bool& evicted) const;
+    void key_of(std::string_view service, std::string_view realm, std::string_view login,
+                Digest& out) const;
+    void password_of(const Digest& key, std::string_view password, Digest& out) const;
+
+    CredentialCacheSettings m_settings;
+    std::int64_t m_positive_ttl_ns;
+    std::int64_t m_negative_ttl_ns;
+    shm::Shared<CacheCounters> m_counters;
+    Table m_table;
     KeyedDigest m_keyed; // this process's copy, made before the fork; not in the shared table
 };
 
-} // namespace saslauthd
+} // namespace saslauthd::auth

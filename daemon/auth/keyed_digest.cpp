@@ -13,7 +13,7 @@
 #include <system_error>
 #include <utility>
 
-namespace saslauthd {
+namespace saslauthd::auth {
 namespace {
 
 constexpr std::size_t k_block = 64; // SHA-256's block
@@ -170,4 +170,4 @@ void KeyedDigest::Message::finish(Digest& out) {
     check(EVP_DigestFinal_ex(contexts.outer, out.data(), nullptr), "outer digest");
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::auth

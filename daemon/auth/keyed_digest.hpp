@@ -17,7 +17,7 @@
 #include <span>
 #include <string_view>
 
-namespace saslauthd {
+namespace saslauthd::auth {
 
 class KeyedDigest {
 public:
@@ -69,4 +69,4 @@ private:
     EVP_MD_CTX* m_outer = nullptr; // after key ^ opad
 };
 
-} // namespace saslauthd
+} // namespace saslauthd::auth

@@ -1,37 +1,15 @@
 #include "daemon/auth/penalty.hpp"
 
-#include "backends/secret.hpp"
-
 #include <algorithm>
 #include <arpa/inet.h>
-#include <cerrno>
 #include <cstring>
-#include <new>
-#include <stdexcept>
-#include <sys/mman.h>
-#include <system_error>
 
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/lsan_interface.h>
-#define SASLAUTHD_LSAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#include <sanitizer/lsan_interface.h>
-#define SASLAUTHD_LSAN 1
-#endif
-#endif
-
-namespace saslauthd {
+namespace saslauthd::auth {
 
 namespace {
 
 std::int64_t to_ms(Penalty::Clock::time_point now) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-}
-
-void check(int rc, const char* what) {
-    if (rc != 0)
-        throw std::system_error(rc, std::generic_category(), what);
 }
 
 } // namespace
@@ -64,70 +42,16 @@ std::optional<std::array<unsigned char, 16>> penalty_address(std::string_view cl
     return bytes;
 }
 
-// Holds a bucket's mutex; takes over a bucket whose last holder died by wiping it.
-class Penalty::Lock {
-public:
-    Lock(Penalty& owner, Bucket& bucket) : m_mutex(&bucket.mutex) {
-        const int rc = pthread_mutex_lock(m_mutex);
-        if (rc == EOWNERDEAD) {
-            bucket.entries = {};
-            pthread_mutex_consistent(m_mutex);
-            owner.m_recovered.fetch_add(1, std::memory_order_relaxed);
-        }
-        m_locked = rc == 0 || rc == EOWNERDEAD;
-    }
-    ~Lock() {
-        if (m_locked)
-            pthread_mutex_unlock(m_mutex);
-    }
-    Lock(const Lock&) = delete;
-    Lock& operator=(const Lock&) = delete;
-
-    explicit operator bool() const { return m_locked; }
-
-private:
-    pthread_mutex_t* m_mutex;
-    bool m_locked = false;
-};
-
-Penalty& Penalty::create_shared(const PenaltySettings& settings) {
-    const std::size_t bucket_count =
-        settings.enabled ? std::max<std::size_t>(1, settings.max_entries / k_ways) : 1;
-    const std::size_t header =
-        (sizeof(Penalty) + alignof(Bucket) - 1) / alignof(Bucket) * alignof(Bucket);
-    const std::size_t size = header + bucket_count * sizeof(Bucket);
-    void* memory = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (memory == MAP_FAILED)
-        throw std::runtime_error("mmap of the shared penalty table failed");
-    try {
-        pthread_mutexattr_t attributes;
-        check(pthread_mutexattr_init(&attributes), "pthread_mutexattr_init");
-        check(pthread_mutexattr_setpshared(&attributes, PTHREAD_PROCESS_SHARED),
-              "pthread_mutexattr_setpshared");
-        check(pthread_mutexattr_setrobust(&attributes, PTHREAD_MUTEX_ROBUST),
-              "pthread_mutexattr_setrobust");
-        auto* buckets = reinterpret_cast<Bucket*>(static_cast<char*>(memory) + header);
-        for (std::size_t i = 0; i < bucket_count; ++i) {
-            new (&buckets[i]) Bucket{};
-            check(pthread_mutex_init(&buckets[i].mutex, &attributes), "pthread_mutex_init");
-        }
-        pthread_mutexattr_destroy(&attributes);
-        auto& penalty = *new (memory) Penalty(settings, buckets, bucket_count);
-#ifdef SASLAUTHD_LSAN
-        // The table lives until exit, like a global, and holds m_keyed's heap pointers.
-        __lsan_register_root_region(memory, size);
-#endif
-        return penalty;
-    } catch (...) {
-        munmap(memory, size);
-        throw;
-    }
+Penalty Penalty::create_shared(const PenaltySettings& settings) {
+    const std::size_t buckets = settings.enabled ? settings.max_entries / k_ways : 1;
+    return Penalty(settings, Table::create(buckets));
 }
 
-Penalty::Penalty(const PenaltySettings& settings, Bucket* buckets, std::size_t bucket_count)
+Penalty::Penalty(const PenaltySettings& settings, Table table)
     : m_settings(settings),
       m_active(settings.enabled && settings.initial.count() > 0 && settings.max.count() > 0),
-      m_keyed(KeyedDigest::with_random_secret()), m_buckets(buckets), m_bucket_count(bucket_count) {
+      m_keyed(KeyedDigest::with_random_secret()), m_table(std::move(table)),
+      m_counters(shm::Shared<Counters>::create()) {
     if (m_active) {
         while (delay_of(m_max_count) < m_settings.max)
             ++m_max_count;
@@ -143,7 +67,7 @@ Penalty::Key Penalty::mac(unsigned char tag, std::string_view first,
     m_keyed.begin().tag(tag).field(first).bytes(second).finish(digest);
     Key key;
     std::memcpy(key.data(), digest.data(), sizeof key);
-    backends::wipe(digest.data(), digest.size());
+    shm::wipe(digest.data(), digest.size());
     return key;
 }
 
@@ -168,26 +92,24 @@ std::chrono::milliseconds Penalty::delay_of(std::uint32_t count) const {
 }
 
 std::chrono::milliseconds Penalty::delay_of(const Key& key, std::int64_t now_ms) {
-    Bucket& bucket = bucket_of(key);
-    const Lock lock(*this, bucket);
+    Table::Lock lock(m_table, bucket_of(key));
     if (!lock)
         return {};
-    for (const Entry& entry : bucket.entries)
+    for (const Entry& entry : lock.entries())
         if (entry.key == key && live(entry, now_ms))
             return delay_of(entry.count);
     return {};
 }
 
 void Penalty::count_failure(const Key& key, std::uint64_t password, std::int64_t now_ms) {
-    Bucket& bucket = bucket_of(key);
-    const Lock lock(*this, bucket);
+    Table::Lock lock(m_table, bucket_of(key));
     if (!lock)
         return;
-    auto& entries = bucket.entries;
+    auto& entries = lock.entries();
     auto slot = std::find_if(entries.begin(), entries.end(), [&](const Entry& entry) {
         return entry.count > 0 && entry.key == key;
     });
-    const auto touched = ++bucket.sequence;
+    const auto touched = lock.next_sequence();
     if (slot != entries.end() && live(*slot, now_ms)) {
         if (slot->last_password != password) {
             slot->count = std::min(slot->count + 1, m_max_count);
@@ -240,11 +162,10 @@ void Penalty::record_success(std::string_view login) {
     if (!m_active)
         return;
     const auto key = mac('l', login);
-    Bucket& bucket = bucket_of(key);
-    const Lock lock(*this, bucket);
+    Table::Lock lock(m_table, bucket_of(key));
     if (!lock)
         return;
-    for (Entry& entry : bucket.entries)
+    for (Entry& entry : lock.entries())
         if (entry.key == key)
             entry = Entry{};
 }
@@ -258,8 +179,9 @@ std::chrono::milliseconds Penalty::on_failure(std::string_view client_addr, std:
     const auto delay = delay_of(keys, now_ms);
     count_failure(keys, login, password, now_ms);
     if (delay.count() > 0) {
-        m_delayed.fetch_add(1, std::memory_order_relaxed);
-        m_delay_ms.fetch_add(static_cast<std::uint64_t>(delay.count()), std::memory_order_relaxed);
+        m_counters->delayed.fetch_add(1, std::memory_order_relaxed);
+        m_counters->delay_ms.fetch_add(static_cast<std::uint64_t>(delay.count()),
+                                       std::memory_order_relaxed);
     }
     return delay;
 }
@@ -267,14 +189,11 @@ std::chrono::milliseconds Penalty::on_failure(std::string_view client_addr, std:
 std::size_t Penalty::live_entries(Clock::time_point now) {
     const auto now_ms = to_ms(now);
     std::size_t count = 0;
-    for (std::size_t i = 0; i < m_bucket_count; ++i) {
-        const Lock lock(*this, m_buckets[i]);
-        if (lock)
-            count += static_cast<std::size_t>(
-                std::count_if(m_buckets[i].entries.begin(), m_buckets[i].entries.end(),
-                              [&](const Entry& entry) { return live(entry, now_ms); }));
-    }
+    m_table.for_each_bucket([&](const auto& entries) {
+        count += static_cast<std::size_t>(std::ranges::count_if(
+            entries, [&](const Entry& entry) { return live(entry, now_ms); }));
+    });
     return count;
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::auth

@@ -14,13 +14,13 @@
 // the masked address or of the login, so no login text is stored; a full bucket reuses its
 // least recently failed slot.
 //
-// Crash safety: each bucket has a robust process-shared mutex. A worker killed while holding
-// it leaves EOWNERDEAD to the next locker, which wipes that bucket (its entries may be half
-// written; losing a few counts is harmless) and marks the mutex consistent.
+// Crash safety: the table is an shm::BucketTable; a worker killed while holding a bucket's
+// lock costs that bucket's counts, nothing more.
 #pragma once
 
-#include "daemon/config/config.hpp"
 #include "daemon/auth/keyed_digest.hpp"
+#include "daemon/config/config.hpp"
+#include "daemon/shm/bucket_table.hpp"
 
 #include <array>
 #include <atomic>
@@ -28,10 +28,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <pthread.h>
 #include <string_view>
 
-namespace saslauthd {
+namespace saslauthd::auth {
 
 // The 16 bytes that name a client address's penalty entry: an IPv4 address whole (as
 // ::ffff:a.b.c.d), an IPv6 address masked to ipv6_prefix bits. client_addr is "ip;port"
@@ -43,10 +42,12 @@ class Penalty {
 public:
     using Clock = std::chrono::steady_clock;
 
-    // Maps a table shared with every process forked afterwards; never unmapped. The HMAC
-    // secret is drawn here, so the master calls this once per start, before forking.
-    static Penalty& create_shared(const PenaltySettings& settings);
+    // Maps a table shared with every process forked afterwards. The HMAC secret is drawn
+    // here, so the master calls this once per start, before forking.
+    static Penalty create_shared(const PenaltySettings& settings);
 
+    Penalty(Penalty&&) noexcept = default;
+    Penalty& operator=(Penalty&&) = delete;
     Penalty(const Penalty&) = delete;
     Penalty& operator=(const Penalty&) = delete;
 
@@ -62,42 +63,45 @@ public:
                                          std::string_view password, Clock::time_point now);
 
     std::chrono::milliseconds forget_after() const { return m_forget_after; }
-    std::size_t capacity() const { return m_bucket_count * k_ways; }
+    std::size_t capacity() const { return m_table.capacity(); }
     std::size_t live_entries(Clock::time_point now);
 
     // For metrics: replies on_failure delayed, and their delays summed.
-    std::uint64_t delayed_replies() const { return m_delayed.load(std::memory_order_relaxed); }
-    std::uint64_t delay_ms_total() const { return m_delay_ms.load(std::memory_order_relaxed); }
+    std::uint64_t delayed_replies() const {
+        return m_counters->delayed.load(std::memory_order_relaxed);
+    }
+    std::uint64_t delay_ms_total() const {
+        return m_counters->delay_ms.load(std::memory_order_relaxed);
+    }
     // Buckets wiped because a process died holding their lock.
-    std::uint64_t recovered_buckets() const { return m_recovered.load(std::memory_order_relaxed); }
+    std::uint64_t recovered_buckets() const { return m_table.recovered_buckets(); }
 
 private:
     static constexpr std::size_t k_ways = 8;
     using Key = std::array<std::uint64_t, 2>;
 
     struct Entry {
-        Key key{};
-        std::int64_t last_failure_ms = 0;
-        std::uint64_t last_password = 0;
-        std::uint32_t count = 0;   // 0: the slot is free
-        std::uint32_t touched = 0; // the bucket's sequence at the last failure
+        Key key;
+        std::int64_t last_failure_ms;
+        std::uint64_t last_password;
+        std::uint32_t count;   // 0: the slot is free
+        std::uint32_t touched; // the bucket's sequence at the last failure
     };
-    struct Bucket {
-        pthread_mutex_t mutex;
-        std::uint32_t sequence = 0; // orders updates for eviction; process clocks may tie
-        std::array<Entry, k_ways> entries;
+    struct Counters {
+        std::atomic<std::uint64_t> delayed{0};
+        std::atomic<std::uint64_t> delay_ms{0};
     };
     struct Keys {
         std::optional<Key> address;
         Key login;
     };
-    class Lock;
+    using Table = shm::BucketTable<Entry, k_ways>;
 
-    Penalty(const PenaltySettings& settings, Bucket* buckets, std::size_t bucket_count);
+    Penalty(const PenaltySettings& settings, Table table);
 
     Keys keys_of(std::string_view client_addr, std::string_view login) const;
     Key mac(unsigned char tag, std::string_view first, std::string_view second = {}) const;
-    Bucket& bucket_of(const Key& key) { return m_buckets[key[0] % m_bucket_count]; }
+    Table::Bucket& bucket_of(const Key& key) { return m_table.bucket(key[0]); }
     bool live(const Entry& entry, std::int64_t now_ms) const;
     std::chrono::milliseconds delay_of(std::uint32_t count) const;
     std::chrono::milliseconds delay_of(const Key& key, std::int64_t now_ms);
@@ -110,15 +114,12 @@ private:
     bool m_active;
     std::uint32_t m_max_count = 1; // the first count whose delay reaches the cap
     std::chrono::milliseconds m_forget_after{0};
-    KeyedDigest m_keyed; // read only once made; see keyed_digest.hpp
-    Bucket* m_buckets;
-    std::size_t m_bucket_count;
-    std::atomic<std::uint64_t> m_delayed{0};
-    std::atomic<std::uint64_t> m_delay_ms{0};
-    std::atomic<std::uint64_t> m_recovered{0};
+    KeyedDigest m_keyed; // this process's copy, made before the fork
+    Table m_table;
+    shm::Shared<Counters> m_counters;
 };
 
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free,
               "shared-memory counters need lock-free atomics");
 
-} // namespace saslauthd
+} // namespace saslauthd::auth

@@ -1,15 +1,21 @@
 #include "daemon/auth/request_counters.hpp"
 
-#include <new>
-#include <stdexcept>
-#include <sys/mman.h>
+namespace saslauthd::auth {
 
-namespace saslauthd {
+std::uint64_t RequestCounters::of(backends::Verdict verdict) const noexcept {
+    std::uint64_t sum = 0;
+    for (const auto& frontend : by_verdict)
+        sum += frontend[static_cast<std::size_t>(verdict)].load(std::memory_order_relaxed);
+    return sum;
+}
 
 std::uint64_t RequestCounters::total() const noexcept {
-    std::uint64_t sum = rejected.load(std::memory_order_relaxed);
-    for (const auto& counter : by_verdict)
-        sum += counter.load(std::memory_order_relaxed);
+    std::uint64_t sum = 0;
+    for (std::size_t frontend = 0; frontend < k_frontends; ++frontend) {
+        sum += rejected[frontend].load(std::memory_order_relaxed);
+        for (const auto& counter : by_verdict[frontend])
+            sum += counter.load(std::memory_order_relaxed);
+    }
     return sum;
 }
 
@@ -23,14 +29,6 @@ void RequestCounters::record_latency(std::chrono::microseconds elapsed) noexcept
                              std::memory_order_relaxed);
 }
 
-RequestCounters& RequestCounters::create_shared() {
-    void* memory = mmap(nullptr, sizeof(RequestCounters), PROT_READ | PROT_WRITE,
-                        MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (memory == MAP_FAILED)
-        throw std::runtime_error("mmap of the shared request counters failed");
-    return *new (memory) RequestCounters();
-}
-
 std::string describe(const RequestCounters& counters) {
     using backends::Verdict;
     const auto ok = counters.of(Verdict::ok);
@@ -41,4 +39,4 @@ std::string describe(const RequestCounters& counters) {
            " temporary failures";
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::auth

@@ -21,8 +21,9 @@ bool stderr_is_journal();
 
 // The fields of a request's log line. The journal gets each as SASLAUTHD_<NAME>=value
 // (raw, without `field` escaping); other targets only see the message text.
-inline constexpr const char* k_request_fields[] = {"service", "realm",   "login",  "client",
-                                                   "backend", "verdict", "reason", "duration_ms"};
+inline constexpr const char* k_request_fields[] = {
+    "service", "realm",   "login",  "client",      "frontend",      "mechanism",
+    "backend", "verdict", "reason", "duration_ms", "reply_delay_ms"};
 
 // Logs `text` with named parameters (keys from k_request_fields). The parameters are attached
 // only when the target is the journal, their one reader. Makes no system call but the

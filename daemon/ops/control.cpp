@@ -1,9 +1,10 @@
 #include "daemon/ops/control.hpp"
 
-#include "daemon/ops/helper_process.hpp"
 #include "daemon/logging/logging.hpp"
-#include "daemon/util/unique_fd.hpp"
+#include "daemon/ops/helper_process.hpp"
 #include "daemon/server/unix_socket.hpp"
+#include "daemon/util/system_error.hpp"
+#include "daemon/util/unique_fd.hpp"
 
 #include <array>
 #include <cerrno>
@@ -17,7 +18,7 @@
 #include <unistd.h>
 #include <utility>
 
-namespace saslauthd::control {
+namespace saslauthd::ops::control {
 
 namespace {
 
@@ -42,11 +43,12 @@ int milliseconds_until(Clock::time_point deadline) {
 enum class Outcome { served, stop };
 
 // Reads one request (at most k_max_request bytes, within k_request_timeout), answers it.
-Outcome serve_connection(int fd, int stop_signals, CredentialCache& cache) {
+Outcome serve_connection(int fd, int stop_signals, auth::CredentialCache& cache) {
     ucred peer{};
     socklen_t length = sizeof peer;
     if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &peer, &length) != 0) {
-        logging::log().warning(system_error("control socket: cannot read the peer's credentials"));
+        logging::log().warning(
+            util::system_error("control socket: cannot read the peer's credentials"));
         return Outcome::served;
     }
     const std::string who = describe(peer);
@@ -96,15 +98,15 @@ Outcome serve_connection(int fd, int stop_signals, CredentialCache& cache) {
     return Outcome::served;
 }
 
-[[noreturn]] void serve(UniqueFd listener, pid_t master, CredentialCache& cache) {
+[[noreturn]] void serve(util::UniqueFd listener, pid_t master, auth::CredentialCache& cache) {
     const sigset_t stop = enter_helper_process();
     if (getppid() != master)
         _exit(0);
     std::signal(SIGHUP, SIG_IGN); // a reload is the master's; it flushes the cache itself
     try {
-        const UniqueFd signals(signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC));
+        const util::UniqueFd signals(signalfd(-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC));
         if (!signals) {
-            logging::log().critical(system_error("control socket: signalfd"));
+            logging::log().critical(util::system_error("control socket: signalfd"));
             _exit(1);
         }
         for (;;) {
@@ -112,14 +114,14 @@ Outcome serve_connection(int fd, int stop_signals, CredentialCache& cache) {
             if (poll(ready.data(), ready.size(), -1) < 0) {
                 if (errno == EINTR)
                     continue;
-                logging::log().critical(system_error("control socket: poll"));
+                logging::log().critical(util::system_error("control socket: poll"));
                 _exit(1);
             }
             if (ready[1].revents != 0)
                 _exit(0);
             if (ready[0].revents == 0)
                 continue;
-            const UniqueFd connection(
+            const util::UniqueFd connection(
                 accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
             if (connection &&
                 serve_connection(connection.get(), signals.get(), cache) == Outcome::stop)
@@ -131,13 +133,13 @@ Outcome serve_connection(int fd, int stop_signals, CredentialCache& cache) {
     }
 }
 
-std::expected<UniqueFd, std::string> bind_socket(const std::string& path) {
-    auto fd = bind_unix_socket(path);
+std::expected<util::UniqueFd, std::string> bind_socket(const std::string& path) {
+    auto fd = server::bind_unix_socket(path);
     if (!fd)
         return fd;
     // Nobody can connect before listen(), so the mode is right before anyone can.
     if (chmod(path.c_str(), 0600) != 0 || listen(fd->get(), 16) != 0) {
-        const auto error = system_error("cannot listen on " + path);
+        const auto error = util::system_error("cannot listen on " + path);
         unlink(path.c_str());
         return std::unexpected(error);
     }
@@ -146,7 +148,7 @@ std::expected<UniqueFd, std::string> bind_socket(const std::string& path) {
 
 } // namespace
 
-std::string answer(const proto::control::Request& request, CredentialCache& cache,
+std::string answer(const proto::control::Request& request, auth::CredentialCache& cache,
                    const std::string& peer) {
     if (request.command != proto::control::k_flush_cache) {
         logging::log().warning("control socket: unknown command " +
@@ -174,7 +176,7 @@ std::string answer(const proto::control::Request& request, CredentialCache& cach
 }
 
 std::expected<Listener, std::string> Listener::start(const std::string& socket_dir,
-                                                     CredentialCache& cache,
+                                                     auth::CredentialCache& cache,
                                                      const std::function<void()>& in_child) {
     const auto path = socket_dir + "/" + std::string(proto::control::k_socket_name);
     auto socket = bind_socket(path);
@@ -187,7 +189,7 @@ std::expected<Listener, std::string> Listener::start(const std::string& socket_d
         serve(std::move(*socket), master, cache);
     }
     if (pid < 0) {
-        const auto error = system_error("cannot start the control socket's process: fork");
+        const auto error = util::system_error("cannot start the control socket's process: fork");
         unlink(path.c_str());
         return std::unexpected(error);
     }
@@ -216,4 +218,4 @@ void Listener::stop() {
     }
 }
 
-} // namespace saslauthd::control
+} // namespace saslauthd::ops::control

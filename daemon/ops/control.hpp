@@ -12,14 +12,14 @@
 #include <string>
 #include <sys/types.h>
 
-namespace saslauthd::control {
+namespace saslauthd::ops::control {
 
 // A client has this long to send its whole request.
 inline constexpr std::chrono::milliseconds k_request_timeout{2000};
 
 // Carries out one decoded request and returns the reply text ("OK ..." or "NO ...").
 // `peer` names the caller in the log line.
-std::string answer(const proto::control::Request& request, CredentialCache& cache,
+std::string answer(const proto::control::Request& request, auth::CredentialCache& cache,
                    const std::string& peer);
 
 // The socket and the process serving it.
@@ -30,7 +30,7 @@ public:
     // the auth socket, stdio). The master keeps no descriptor of the socket, so workers
     // forked later never hold one.
     static std::expected<Listener, std::string> start(const std::string& socket_dir,
-                                                      CredentialCache& cache,
+                                                      auth::CredentialCache& cache,
                                                       const std::function<void()>& in_child);
 
     Listener(Listener&& other) noexcept;
@@ -52,4 +52,4 @@ private:
     std::string m_path;
 };
 
-} // namespace saslauthd::control
+} // namespace saslauthd::ops::control

@@ -2,7 +2,7 @@
 
 #include <sys/prctl.h>
 
-namespace saslauthd {
+namespace saslauthd::ops {
 
 sigset_t enter_helper_process() {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -14,4 +14,4 @@ sigset_t enter_helper_process() {
     return stop;
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::ops

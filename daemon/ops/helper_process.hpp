@@ -3,10 +3,10 @@
 
 #include <csignal>
 
-namespace saslauthd {
+namespace saslauthd::ops {
 
 // Ties this process's life to the master's (SIGTERM when it dies) and blocks SIGTERM and
 // SIGINT, which it then takes through sigwait or a signalfd. Returns those two signals.
 sigset_t enter_helper_process();
 
-} // namespace saslauthd
+} // namespace saslauthd::ops

@@ -1,7 +1,7 @@
 #include "daemon/ops/metrics.hpp"
 
-#include "daemon/ops/helper_process.hpp"
 #include "daemon/logging/logging.hpp"
+#include "daemon/ops/helper_process.hpp"
 
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
@@ -13,7 +13,7 @@
 #include <cstdio>
 #include <unistd.h>
 
-namespace saslauthd::metrics {
+namespace saslauthd::ops::metrics {
 
 namespace {
 
@@ -28,7 +28,7 @@ void append_counter(std::string& text, const std::string& name, const std::strin
     append(text, name + "_total", value);
 }
 
-void append_cache(std::string& text, const CacheCounters& cache) {
+void append_cache(std::string& text, const auth::CacheCounters& cache) {
     text += "# TYPE saslauthd_cache_lookups counter\n";
     text += "# HELP saslauthd_cache_lookups Credential cache lookups, by result.\n";
     append(text, "saslauthd_cache_lookups_total{result=\"hit\"}", cache.hits.load());
@@ -40,7 +40,7 @@ void append_cache(std::string& text, const CacheCounters& cache) {
                    "Unexpired entries pushed out of a full bucket.", cache.evictions.load());
 }
 
-void append_penalty(std::string& text, const Penalty& penalty) {
+void append_penalty(std::string& text, const auth::Penalty& penalty) {
     append_counter(text, "saslauthd_penalty_delayed_replies",
                    "Failure replies held back by the brute-force penalty.",
                    penalty.delayed_replies());
@@ -117,25 +117,31 @@ std::string render(const Sources& sources) {
     const auto& counters = sources.requests;
     std::string text;
     text += "# TYPE saslauthd_requests counter\n";
-    text += "# HELP saslauthd_requests Requests answered, by backend verdict.\n";
-    for (const auto verdict : {Verdict::ok, Verdict::bad_password, Verdict::unknown_user,
-                               Verdict::disabled, Verdict::temp_failure})
+    text += "# HELP saslauthd_requests Requests answered, by front end and backend verdict.\n";
+    for (const auto frontend : {auth::Frontend::saslauthd, auth::Frontend::dovecot})
+        for (const auto verdict : {Verdict::ok, Verdict::bad_password, Verdict::unknown_user,
+                                   Verdict::disabled, Verdict::temp_failure})
+            append(text,
+                   "saslauthd_requests_total{frontend=\"" + std::string(auth::to_string(frontend)) +
+                       "\",verdict=\"" + std::string(backends::to_string(verdict)) + "\"}",
+                   counters.of(frontend, verdict));
+    text += "# TYPE saslauthd_rejected_requests counter\n";
+    text += "# HELP saslauthd_rejected_requests Requests that could not be decoded.\n";
+    for (const auto frontend : {auth::Frontend::saslauthd, auth::Frontend::dovecot})
         append(text,
-               "saslauthd_requests_total{verdict=\"" + std::string(backends::to_string(verdict)) +
-                   "\"}",
-               counters.of(verdict));
-    append_counter(text, "saslauthd_rejected_requests", "Requests that could not be decoded.",
-                   counters.rejected.load());
+               "saslauthd_rejected_requests_total{frontend=\"" +
+                   std::string(auth::to_string(frontend)) + "\"}",
+               counters.rejected_by(frontend));
     append_counter(text, "saslauthd_worker_restarts", "Workers started after the first ones.",
                    counters.worker_restarts.load());
     text += "# TYPE saslauthd_request_duration_seconds histogram\n";
     text += "# HELP saslauthd_request_duration_seconds Time to a verdict.\n";
     std::uint64_t cumulative = 0;
-    for (std::size_t i = 0; i < RequestCounters::k_latency_bounds_ms.size(); ++i) {
+    for (std::size_t i = 0; i < auth::RequestCounters::k_latency_bounds_ms.size(); ++i) {
         cumulative += counters.latency_buckets[i].load();
         append(text,
                "saslauthd_request_duration_seconds_bucket{le=\"" +
-                   bound_label(RequestCounters::k_latency_bounds_ms[i]) + "\"}",
+                   bound_label(auth::RequestCounters::k_latency_bounds_ms[i]) + "\"}",
                cumulative);
     }
     cumulative += counters.latency_buckets.back().load();
@@ -165,4 +171,4 @@ pid_t start_listener(const std::string& address, const Sources& sources,
     return pid;
 }
 
-} // namespace saslauthd::metrics
+} // namespace saslauthd::ops::metrics

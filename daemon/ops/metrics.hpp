@@ -10,13 +10,13 @@
 #include <string>
 #include <sys/types.h>
 
-namespace saslauthd::metrics {
+namespace saslauthd::ops::metrics {
 
 // Everything counted in shared memory, which the listener process reads as it changes.
 struct Sources {
-    const RequestCounters& requests;
-    const CredentialCache* cache = nullptr; // with -c
-    const Penalty* penalty = nullptr;
+    const auth::RequestCounters& requests;
+    const auth::CredentialCache* cache = nullptr; // with -c
+    const auth::Penalty* penalty = nullptr;
 };
 
 // Requests by verdict, rejected requests, worker restarts, the latency histogram, and the
@@ -28,4 +28,4 @@ std::string render(const Sources& sources);
 pid_t start_listener(const std::string& address, const Sources& sources,
                      const std::function<void()>& in_child);
 
-} // namespace saslauthd::metrics
+} // namespace saslauthd::ops::metrics

@@ -7,7 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-namespace saslauthd {
+namespace saslauthd::process {
 
 namespace {
 constexpr char k_ready = 'R';
@@ -19,8 +19,8 @@ Detacher Detacher::start() {
         std::fprintf(stderr, "saslauthd: pipe: %s\n", std::strerror(errno));
         std::exit(1);
     }
-    UniqueFd read_end(fds[0]);
-    UniqueFd write_end(fds[1]);
+    util::UniqueFd read_end(fds[0]);
+    util::UniqueFd write_end(fds[1]);
     const pid_t pid = fork();
     if (pid < 0) {
         std::fprintf(stderr, "saslauthd: fork: %s\n", std::strerror(errno));
@@ -60,4 +60,4 @@ void Detacher::ready() {
     m_report.reset();
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::process

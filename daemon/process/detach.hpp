@@ -4,7 +4,7 @@
 
 #include "daemon/util/unique_fd.hpp"
 
-namespace saslauthd {
+namespace saslauthd::process {
 
 class Detacher {
 public:
@@ -19,8 +19,8 @@ public:
     static void release_stdio();
 
 private:
-    explicit Detacher(UniqueFd report) : m_report(std::move(report)) {}
-    UniqueFd m_report;
+    explicit Detacher(util::UniqueFd report) : m_report(std::move(report)) {}
+    util::UniqueFd m_report;
 };
 
-} // namespace saslauthd
+} // namespace saslauthd::process

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <sys/resource.h>
 
-namespace saslauthd {
+namespace saslauthd::process {
 
 namespace {
 
@@ -38,21 +38,26 @@ unsigned connection_limit(unsigned wanted) {
     return static_cast<unsigned>(std::min<rlim_t>(wanted, limit.rlim_cur - k_reserved));
 }
 
-WorkerSettings worker_settings(const Config& config) {
-    WorkerSettings settings;
+server::LoopSettings loop_settings(const Config& config) {
+    server::LoopSettings settings;
     settings.request_timeout = config.request_timeout;
     settings.shutdown_timeout = config.shutdown_timeout;
-    settings.limits.max_field = config.max_field;
-    settings.max_requests = config.worker_max_requests;
     settings.max_connections = connection_limit(config.max_connections);
+    return settings;
+}
+
+frontends::cyrus::Settings cyrus_settings(const Config& config) {
+    frontends::cyrus::Settings settings;
+    settings.limits.max_field = config.max_field;
     settings.fork_per_request = config.workers == 0;
-    settings.peer_access = PeerAccess(config.allowed_peer_users, config.allowed_peer_groups);
+    settings.request_timeout = config.request_timeout;
     return settings;
 }
 
 } // namespace
 
-std::expected<std::unique_ptr<Generation>, ConfigError> make_generation(Invocation invocation) {
+std::expected<std::unique_ptr<Generation>, ConfigError>
+make_generation(Invocation invocation, const auth::SharedTables& tables) {
     auto chain = make_chain(invocation.config);
     if (!chain)
         return std::unexpected(chain.error());
@@ -63,9 +68,13 @@ std::expected<std::unique_ptr<Generation>, ConfigError> make_generation(Invocati
         logging::log().warning(unused->file + ":" + std::to_string(unused->line) + ": " +
                                unused->key + " is not used by the configured mechanisms (ignored)");
     auto generation = std::make_unique<Generation>();
-    generation->settings = worker_settings(invocation.config);
-    generation->handler =
-        std::make_unique<RequestHandler>(std::move(*chain), invocation.config.realm_join);
+    const auto& config = invocation.config;
+    generation->loop = loop_settings(config);
+    generation->cyrus = cyrus_settings(config);
+    generation->mux_access =
+        server::PeerAccess(config.allowed_peer_users, config.allowed_peer_groups);
+    generation->authenticator =
+        std::make_unique<auth::Authenticator>(std::move(*chain), config.realm_join, tables);
     generation->config = std::move(invocation.config);
     return generation;
 }
@@ -93,4 +102,4 @@ std::vector<std::string> settings_needing_restart(const Config& running, const C
     return changed;
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::process

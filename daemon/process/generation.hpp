@@ -1,29 +1,35 @@
-// One loaded configuration and what is made from it: the backend chain inside a request
-// handler, and the workers' settings. A reload (SIGHUP) makes a new generation; workers of
-// the old one finish what they accepted.
+// One loaded configuration and what is made from it: the backend chain inside an
+// authenticator, and the settings of the event loop and the front ends. A reload (SIGHUP)
+// makes a new generation over the same shared tables; workers of the old one finish what
+// they accepted.
 #pragma once
 
+#include "daemon/auth/authenticator.hpp"
 #include "daemon/config/config.hpp"
-#include "daemon/auth/request_handler.hpp"
-#include "daemon/server/worker.hpp"
+#include "daemon/frontends/cyrus/session.hpp"
+#include "daemon/server/event_loop.hpp"
+#include "daemon/server/peer_access.hpp"
 
 #include <expected>
 #include <memory>
 #include <string>
 #include <vector>
 
-namespace saslauthd {
+namespace saslauthd::process {
 
 struct Generation {
     Config config;
-    std::unique_ptr<RequestHandler> handler;
-    WorkerSettings settings;
+    std::unique_ptr<auth::Authenticator> authenticator;
+    server::LoopSettings loop;
+    frontends::cyrus::Settings cyrus;
+    server::PeerAccess mux_access; // socket_allow_users / socket_allow_groups
 };
 
 // Creates the backends (in the master, before any fork) and logs the invocation's warnings.
-std::expected<std::unique_ptr<Generation>, ConfigError> make_generation(Invocation invocation);
+std::expected<std::unique_ptr<Generation>, ConfigError>
+make_generation(Invocation invocation, const auth::SharedTables& tables);
 
 // Settings a running daemon cannot take over (its socket, detaching, logging), by name.
 std::vector<std::string> settings_needing_restart(const Config& running, const Config& loaded);
 
-} // namespace saslauthd
+} // namespace saslauthd::process

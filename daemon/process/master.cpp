@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace saslauthd {
+namespace saslauthd::process {
 
 namespace {
 
@@ -148,7 +148,7 @@ int Master::wait_timeout_ms(std::chrono::milliseconds tick_interval,
 int Master::run(const MasterEvents& events) {
     auto signals = handled_signals();
     sigprocmask(SIG_BLOCK, &signals, nullptr);
-    UniqueFd signal_fd(signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
+    util::UniqueFd signal_fd(signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
     if (!signal_fd) {
         logging::log().critical(std::string("signalfd: ") + std::strerror(errno));
         return 1;
@@ -228,4 +228,4 @@ void Master::stop_workers() {
     }
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::process

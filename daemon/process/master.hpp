@@ -11,7 +11,7 @@
 #include <sys/types.h>
 #include <vector>
 
-namespace saslauthd {
+namespace saslauthd::process {
 
 // What the master reports as it goes; every member may be left empty.
 struct MasterEvents {
@@ -72,4 +72,4 @@ private:
     bool m_started = false;
 };
 
-} // namespace saslauthd
+} // namespace saslauthd::process

@@ -1,30 +1,27 @@
 #include "daemon/process/run.hpp"
 
 #include "daemon/config/config.hpp"
+#include "daemon/logging/logging.hpp"
 #include "daemon/ops/control.hpp"
-#include "daemon/auth/credential_cache.hpp"
+#include "daemon/ops/metrics.hpp"
 #include "daemon/process/detach.hpp"
 #include "daemon/process/generation.hpp"
-#include "daemon/logging/logging.hpp"
+#include "daemon/process/listeners.hpp"
 #include "daemon/process/master.hpp"
-#include "daemon/ops/metrics.hpp"
-#include "daemon/auth/penalty.hpp"
-#include "daemon/auth/request_counters.hpp"
-#include "daemon/auth/request_handler.hpp"
 #include "daemon/process/runtime_dir.hpp"
+#include "daemon/process/shared_tables.hpp"
 #include "daemon/process/systemd.hpp"
-#include "daemon/server/worker.hpp"
+#include "daemon/server/event_loop.hpp"
 
 #include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <optional>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-namespace saslauthd {
+namespace saslauthd::process {
 
 namespace {
 
@@ -43,31 +40,18 @@ logging::Target log_target(const Config& config) {
     return logging::stderr_is_journal() ? logging::Target::journal : logging::Target::stderr_stream;
 }
 
-// The socket systemd passed (socket activation), else our own SOCKETDIR/mux.
-std::expected<UniqueFd, std::string> open_listener(RuntimeDir& runtime_dir, const Config& config) {
-    auto activated = systemd::activated_socket();
-    if (!activated)
-        return std::unexpected(activated.error());
-    if (*activated) {
-        logging::log().information("using the listening socket passed by systemd");
-        return std::move(**activated);
-    }
-    return runtime_dir.listen(
-        SocketSettings{config.socket_mode, config.socket_owner, config.socket_group});
-}
-
 // What systemd hears: readiness, a status line, watchdog pings, stopping.
 MasterEvents master_events(const Config& config, const Master& master,
-                           const RequestCounters& counters, const std::string& socket,
+                           const auth::RequestCounters& counters, const std::string& sockets,
                            std::optional<Detacher>& detacher) {
     auto status = [&master, &counters] {
         return "STATUS=" + std::to_string(master.workers()) + " workers, " +
-               std::to_string(master.restarts()) + " restarts; " + describe(counters);
+               std::to_string(master.restarts()) + " restarts; " + auth::describe(counters);
     };
     const auto watchdog = systemd::watchdog_interval();
     MasterEvents events;
-    events.ready = [&config, &detacher, socket, status] {
-        logging::log().information("listening on " + socket + " with " +
+    events.ready = [&config, &detacher, sockets, status] {
+        logging::log().information("listening on " + sockets + " with " +
                                    (config.workers == 0
                                         ? std::string("one process per request")
                                         : std::to_string(config.workers) + " workers"));
@@ -88,7 +72,7 @@ MasterEvents master_events(const Config& config, const Master& master,
 
 // SIGHUP: the same command line read again. On any error the running generation stays.
 std::optional<unsigned> reload(std::span<const std::string> args,
-                               std::unique_ptr<Generation>& current, RequestCounters& counters) {
+                               std::unique_ptr<Generation>& current, Tables& tables) {
     systemd::notify("RELOADING=1");
     auto keep = [](const std::string& why) -> std::optional<unsigned> {
         logging::log().error("reload failed, keeping the running configuration: " + why);
@@ -100,19 +84,33 @@ std::optional<unsigned> reload(std::span<const std::string> args,
         return keep(invocation.error().message);
     if (invocation->action != Action::run)
         return keep("the command line no longer starts a daemon");
-    auto generation = make_generation(std::move(*invocation));
+    auto generation = make_generation(std::move(*invocation), tables.view());
     if (!generation)
         return keep(generation.error().message);
     for (const auto& setting : settings_needing_restart(current->config, (*generation)->config))
         logging::log().warning("reload: a change of " + setting +
                                " takes effect only after a restart");
-    (*generation)->handler->count_into(counters);
+    if (tables.cache)
+        tables.cache->flush_all(); // a reload may have changed users or backends
     current = std::move(*generation);
     systemd::notify("READY=1");
     return std::max(current->config.workers, 1U);
 }
 
-int serve(std::unique_ptr<Generation> current, std::span<const std::string> args) {
+// A worker's whole life, in the process the master forked for it.
+int work(Generation& generation, const Sockets& sockets) {
+    auto& authenticator = *generation.authenticator;
+    authenticator.on_worker_start();
+    const auto max_requests = generation.config.worker_max_requests;
+    server::EventLoop loop(
+        worker_listeners(sockets, generation), generation.loop, [&authenticator, max_requests] {
+            return (max_requests != 0 && authenticator.requests() >= max_requests) ||
+                   authenticator.wants_retirement();
+        });
+    return loop.run();
+}
+
+int serve(std::unique_ptr<Generation> current, Tables& tables, std::span<const std::string> args) {
     const Config first = current->config; // a copy: a reload replaces `current`
     std::optional<Detacher> detacher;
     if (!first.foreground)
@@ -121,28 +119,12 @@ int serve(std::unique_ptr<Generation> current, std::span<const std::string> args
     auto runtime_dir = RuntimeDir::claim(first.socket_dir);
     if (!runtime_dir)
         return startup_failure(runtime_dir.error(), first);
-    auto listener = open_listener(*runtime_dir, first);
-    if (!listener)
-        return startup_failure(listener.error(), first);
+    auto sockets = open_sockets(*runtime_dir, first);
+    if (!sockets)
+        return startup_failure(sockets.error(), first);
     if (auto written = runtime_dir->write_pid(getpid()); !written)
         return startup_failure(written.error(), first);
 
-    auto& counters = RequestCounters::create_shared();
-    current->handler->count_into(counters);
-    std::optional<CredentialCache> cache;
-    Penalty* penalty = nullptr;
-    try {
-        if (first.cache.enabled)
-            cache.emplace(CredentialCache::create_shared({first.cache.size_kb, first.cache.ttl,
-                                                          first.cache.negative_ttl,
-                                                          first.cache.serve_stale}));
-        penalty = &Penalty::create_shared(first.penalty);
-    } catch (const std::exception& error) {
-        return startup_failure(error.what(), first);
-    }
-    if (cache)
-        current->handler->use_cache(*cache);
-    current->handler->use_penalty(*penalty);
     const pid_t master_pid = getpid();
     // Runs in a forked worker, with the generation that was current at the fork.
     auto worker_body = [&]() -> int {
@@ -153,41 +135,32 @@ int serve(std::unique_ptr<Generation> current, std::span<const std::string> args
         runtime_dir->close_lock_in_child();
         if (detacher)
             Detacher::release_stdio();
-        current->handler->on_worker_start();
-        Worker worker(listener->get(), current->settings, *current->handler);
-        return worker.run();
+        return work(*current, *sockets);
     };
-    // What a helper process (metrics, control) must not hold: the lock, the auth socket.
+    // What a helper process (metrics, control) must not hold: the lock, the auth sockets.
     auto drop_in_helper = [&] {
         runtime_dir->close_lock_in_child();
-        listener->reset();
+        sockets->close_all();
         if (detacher)
             Detacher::release_stdio();
     };
     pid_t metrics_pid = -1;
-    const metrics::Sources measured{counters, cache ? &*cache : nullptr, penalty};
+    const ops::metrics::Sources measured{*tables.counters, tables.cache ? &*tables.cache : nullptr,
+                                         &tables.penalty};
     if (!first.metrics_listen.empty())
-        metrics_pid = metrics::start_listener(first.metrics_listen, measured, drop_in_helper);
-    std::optional<control::Listener> control_socket; // SOCKETDIR/control; stops at return
-    if (cache) {
-        auto started = control::Listener::start(first.socket_dir, *cache, drop_in_helper);
+        metrics_pid = ops::metrics::start_listener(first.metrics_listen, measured, drop_in_helper);
+    std::optional<ops::control::Listener> control_socket; // SOCKETDIR/control; stops at return
+    if (tables.cache) {
+        auto started =
+            ops::control::Listener::start(first.socket_dir, *tables.cache, drop_in_helper);
         if (!started)
             return startup_failure(started.error(), first);
         control_socket.emplace(std::move(*started));
     }
     Master master(std::max(first.workers, 1U), first.shutdown_timeout, worker_body);
-    master.count_restarts_into(counters.worker_restarts);
-    auto events = master_events(first, master, counters, runtime_dir->socket_path(), detacher);
-    events.reload = [&] {
-        const auto workers = reload(args, current, counters);
-        if (workers && cache) {
-            cache->flush_all(); // a reload may have changed users or backends
-            current->handler->use_cache(*cache);
-        }
-        if (workers)
-            current->handler->use_penalty(*penalty);
-        return workers;
-    };
+    master.count_restarts_into(tables.counters->worker_restarts);
+    auto events = master_events(first, master, *tables.counters, sockets->describe(), detacher);
+    events.reload = [&] { return reload(args, current, tables); };
     const auto notify_stopping = events.stopping;
     events.stopping = [&, notify_stopping] {
         notify_stopping();
@@ -197,7 +170,7 @@ int serve(std::unique_ptr<Generation> current, std::span<const std::string> args
     const int status = master.run(events);
     if (metrics_pid > 0)
         waitpid(metrics_pid, nullptr, 0);
-    listener->reset();
+    sockets->close_all();
     runtime_dir->remove_files();
     return status;
 }
@@ -225,17 +198,15 @@ int run(int argc, char** argv) {
         break;
     }
 
-    const auto& config = invocation->config;
+    const Config config = invocation->config;
     logging::setup(log_target(config), config.verbose);
-    const bool foreground = config.foreground;
-    auto generation = make_generation(std::move(*invocation));
-    if (!generation) {
-        std::cerr << "saslauthd: " << generation.error().message << '\n';
-        if (!foreground)
-            logging::log().critical(generation.error().message);
-        return 1;
-    }
-    return serve(std::move(*generation), args);
+    auto tables = make_tables(config);
+    if (!tables)
+        return startup_failure(tables.error(), config);
+    auto generation = make_generation(std::move(*invocation), tables->view());
+    if (!generation)
+        return startup_failure(generation.error().message, config);
+    return serve(std::move(*generation), *tables, args);
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::process

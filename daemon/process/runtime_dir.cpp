@@ -1,6 +1,7 @@
 #include "daemon/process/runtime_dir.hpp"
 
 #include "daemon/server/unix_socket.hpp"
+#include "daemon/util/system_error.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -12,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace saslauthd {
+namespace saslauthd::process {
 
 namespace {
 
@@ -28,17 +29,17 @@ std::string running_pid(const std::string& directory) {
 
 std::expected<RuntimeDir, std::string> RuntimeDir::claim(const std::string& directory) {
     if (mkdir(directory.c_str(), 0755) != 0 && errno != EEXIST)
-        return std::unexpected(system_error("cannot create socket directory " + directory));
+        return std::unexpected(util::system_error("cannot create socket directory " + directory));
     const auto lock_path = directory + "/saslauthd.pid.lock";
-    UniqueFd lock(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    util::UniqueFd lock(open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!lock)
-        return std::unexpected(system_error("cannot open " + lock_path));
+        return std::unexpected(util::system_error("cannot open " + lock_path));
     if (flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK)
             return std::unexpected("another saslauthd is already running on " + directory +
                                    running_pid(directory) +
                                    "; stop it first or choose another directory with -m");
-        return std::unexpected(system_error("cannot lock " + lock_path));
+        return std::unexpected(util::system_error("cannot lock " + lock_path));
     }
     return RuntimeDir(directory, std::move(lock));
 }
@@ -48,10 +49,10 @@ RuntimeDir::~RuntimeDir() {
         remove_files();
 }
 
-std::expected<UniqueFd, std::string> RuntimeDir::listen(const SocketSettings& settings) {
+std::expected<util::UniqueFd, std::string> RuntimeDir::listen(const SocketSettings& settings) {
     const auto final_path = socket_path();
     const auto staging_path = m_directory + "/mux.new";
-    auto fd = bind_unix_socket(staging_path);
+    auto fd = server::bind_unix_socket(staging_path);
     if (!fd)
         return fd;
     const bool owned = !settings.owner && !settings.group
@@ -59,13 +60,13 @@ std::expected<UniqueFd, std::string> RuntimeDir::listen(const SocketSettings& se
                            : chown(staging_path.c_str(), settings.owner.value_or(uid_t(-1)),
                                    settings.group.value_or(gid_t(-1))) == 0;
     if (!owned || chmod(staging_path.c_str(), settings.mode) != 0) {
-        const auto error = system_error("cannot set owner and mode of " + staging_path);
+        const auto error = util::system_error("cannot set owner and mode of " + staging_path);
         unlink(staging_path.c_str());
         return std::unexpected(error);
     }
     if (::listen(fd->get(), SOMAXCONN) != 0 ||
         rename(staging_path.c_str(), final_path.c_str()) != 0) {
-        const auto error = system_error("cannot listen on " + final_path);
+        const auto error = util::system_error("cannot listen on " + final_path);
         unlink(staging_path.c_str());
         return std::unexpected(error);
     }
@@ -80,10 +81,10 @@ std::expected<void, std::string> RuntimeDir::write_pid(pid_t pid) {
         std::ofstream file(staging, std::ios::trunc);
         file << pid << '\n';
         if (!file.flush())
-            return std::unexpected(system_error("cannot write " + staging));
+            return std::unexpected(util::system_error("cannot write " + staging));
     }
     if (chmod(staging.c_str(), 0644) != 0 || rename(staging.c_str(), path.c_str()) != 0)
-        return std::unexpected(system_error("cannot write " + path));
+        return std::unexpected(util::system_error("cannot write " + path));
     m_owns_pid_file = true;
     return {};
 }
@@ -96,4 +97,4 @@ void RuntimeDir::remove_files() {
     m_owns_socket = m_owns_pid_file = false;
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::process

@@ -9,7 +9,7 @@
 #include <string>
 #include <sys/types.h>
 
-namespace saslauthd {
+namespace saslauthd::process {
 
 struct SocketSettings {
     mode_t mode = 0777;
@@ -29,7 +29,7 @@ public:
 
     // Binds and listens on `mux`, replacing a stale socket; the socket appears under its
     // final name only once mode and owner are set.
-    std::expected<UniqueFd, std::string> listen(const SocketSettings& settings);
+    std::expected<util::UniqueFd, std::string> listen(const SocketSettings& settings);
 
     std::expected<void, std::string> write_pid(pid_t pid);
 
@@ -43,13 +43,13 @@ public:
     std::string socket_path() const { return m_directory + "/mux"; }
 
 private:
-    RuntimeDir(std::string directory, UniqueFd lock)
+    RuntimeDir(std::string directory, util::UniqueFd lock)
         : m_directory(std::move(directory)), m_lock(std::move(lock)) {}
 
     std::string m_directory;
-    UniqueFd m_lock;
+    util::UniqueFd m_lock;
     bool m_owns_socket = false;
     bool m_owns_pid_file = false;
 };
 
-} // namespace saslauthd
+} // namespace saslauthd::process

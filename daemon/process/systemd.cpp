@@ -1,10 +1,11 @@
 #include "daemon/process/systemd.hpp"
 
+#include <cstdlib>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
 
-namespace saslauthd::systemd {
+namespace saslauthd::process::systemd {
 
 void notify(const std::string& state) {
     // unset_environment = 0: the workers inherit NOTIFY_SOCKET, but NotifyAccess=main
@@ -19,24 +20,36 @@ std::optional<std::chrono::microseconds> watchdog_interval() {
     return std::nullopt;
 }
 
-std::expected<std::optional<UniqueFd>, std::string> activated_socket() {
-    const int count = sd_listen_fds(1);
+std::expected<std::vector<ActivatedSocket>, std::string> activated_sockets() {
+    char** names = nullptr;
+    const int count = sd_listen_fds_with_names(1, &names);
     if (count < 0)
-        return std::unexpected("sd_listen_fds failed");
-    if (count == 0)
-        return std::optional<UniqueFd>{};
-    if (count > 1)
-        return std::unexpected("systemd passed " + std::to_string(count) +
-                               " sockets; saslauthd.socket must listen on exactly one");
-    UniqueFd socket(SD_LISTEN_FDS_START);
-    if (sd_is_socket_unix(socket.get(), SOCK_STREAM, 1, nullptr, 0) <= 0)
-        return std::unexpected("the socket systemd passed is not a listening UNIX stream socket");
-    // Workers drain the listener until EAGAIN: a blocking socket would stall them in accept.
-    const int flags = fcntl(socket.get(), F_GETFL);
-    if (flags < 0 || fcntl(socket.get(), F_SETFL, flags | O_NONBLOCK) != 0 ||
-        fcntl(socket.get(), F_SETFD, FD_CLOEXEC) != 0)
-        return std::unexpected("cannot make the socket systemd passed non-blocking");
-    return std::optional<UniqueFd>(std::move(socket));
+        return std::unexpected("sd_listen_fds_with_names failed");
+    std::vector<ActivatedSocket> sockets;
+    for (int i = 0; i < count; ++i) {
+        ActivatedSocket socket{util::UniqueFd(SD_LISTEN_FDS_START + i),
+                               names != nullptr && names[i] != nullptr ? names[i] : "unknown",
+                               false};
+        sockets.push_back(std::move(socket));
+    }
+    if (names != nullptr) {
+        for (int i = 0; i < count; ++i)
+            std::free(names[i]);
+        std::free(names);
+    }
+    for (auto& socket : sockets) {
+        const int fd = socket.fd.get();
+        if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0)
+            return std::unexpected("the socket systemd passed as '" + socket.name +
+                                   "' is not a listening stream socket");
+        socket.unix_stream = sd_is_socket_unix(fd, SOCK_STREAM, 1, nullptr, 0) > 0;
+        // Workers drain a listener until EAGAIN: a blocking one would stall them in accept.
+        const int flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
+            fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+            return std::unexpected("cannot make the socket systemd passed non-blocking");
+    }
+    return sockets;
 }
 
-} // namespace saslauthd::systemd
+} // namespace saslauthd::process::systemd

@@ -4,7 +4,7 @@
 #include <array>
 #include <sys/socket.h>
 
-namespace saslauthd {
+namespace saslauthd::server {
 
 namespace {
 
@@ -41,4 +41,4 @@ bool PeerAccess::allows(int fd, std::string& refusal) const {
     return false;
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::server

@@ -8,7 +8,7 @@
 #include <sys/types.h>
 #include <vector>
 
-namespace saslauthd {
+namespace saslauthd::server {
 
 class PeerAccess {
 public:
@@ -27,4 +27,4 @@ private:
     std::vector<gid_t> m_groups;
 };
 
-} // namespace saslauthd
+} // namespace saslauthd::server

@@ -6,13 +6,10 @@
 #include <expected>
 #include <string>
 
-namespace saslauthd {
+namespace saslauthd::server {
 
 // A non-blocking, close-on-exec socket bound to `path`, replacing a stale file there; not
 // listening yet, so its owner and mode can be set before anyone can connect.
-std::expected<UniqueFd, std::string> bind_unix_socket(const std::string& path);
+std::expected<util::UniqueFd, std::string> bind_unix_socket(const std::string& path);
 
-// strerror(errno) after `what`.
-std::string system_error(const std::string& what);
-
-} // namespace saslauthd
+} // namespace saslauthd::server

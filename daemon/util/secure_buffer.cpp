@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-namespace saslauthd {
+namespace saslauthd::util {
 
 std::span<char> SecureBuffer::reserve_tail(std::size_t want) {
     if (m_capacity - m_size < want) {
@@ -21,6 +21,15 @@ std::span<char> SecureBuffer::reserve_tail(std::size_t want) {
     return {m_data.get() + m_size, m_capacity - m_size};
 }
 
+void SecureBuffer::consume(std::size_t count) noexcept {
+    count = std::min(count, m_size);
+    if (count == 0)
+        return;
+    std::memmove(m_data.get(), m_data.get() + count, m_size - count);
+    backends::wipe(m_data.get() + (m_size - count), count);
+    m_size -= count;
+}
+
 void SecureBuffer::clear() noexcept {
     backends::wipe(m_data.get(), m_capacity);
     m_data.reset();
@@ -28,4 +37,4 @@ void SecureBuffer::clear() noexcept {
     m_capacity = 0;
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::util

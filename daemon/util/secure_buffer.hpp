@@ -7,7 +7,7 @@
 #include <span>
 #include <string_view>
 
-namespace saslauthd {
+namespace saslauthd::util {
 
 class SecureBuffer {
 public:
@@ -24,6 +24,11 @@ public:
 
     std::string_view view() const { return {m_data.get(), m_size}; }
     std::size_t size() const { return m_size; }
+    bool empty() const { return m_size == 0; }
+    // Drops the first `count` bytes (the rest moves to the front) and wipes the tail they
+    // leave; the memory stays for the next bytes.
+    void consume(std::size_t count) noexcept;
+    // Wipes and frees everything.
     void clear() noexcept;
 
 private:
@@ -32,4 +37,4 @@ private:
     std::size_t m_capacity = 0;
 };
 
-} // namespace saslauthd
+} // namespace saslauthd::util

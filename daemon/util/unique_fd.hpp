@@ -3,7 +3,7 @@
 #include <unistd.h>
 #include <utility>
 
-namespace saslauthd {
+namespace saslauthd::util {
 
 // Owns one file descriptor.
 class UniqueFd {
@@ -32,4 +32,4 @@ private:
     int m_fd = -1;
 };
 
-} // namespace saslauthd
+} // namespace saslauthd::util

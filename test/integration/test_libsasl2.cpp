@@ -114,7 +114,8 @@ TEST_SUITE("integration::libsasl2") {
         CHECK(daemon.stop() == 0);
         const auto log = daemon.log();
         CHECK(log.find("service=smtp realm=\"\" login=alice") != std::string::npos);
-        CHECK(log.find("login=bob backend=shadow verdict=ok") != std::string::npos);
+        CHECK(log.find("login=bob frontend=saslauthd backend=shadow verdict=ok") !=
+              std::string::npos);
         check_log_is_clean(log);
     }
 
@@ -134,11 +135,13 @@ TEST_SUITE("integration::libsasl2") {
         }
         CHECK(daemon.stop() == 0);
         const auto log = daemon.log();
-        CHECK(log.find("realm=EXAMPLE.ORG login=alice backend=shadow verdict=ok") !=
+        CHECK(log.find(
+                  "realm=EXAMPLE.ORG login=alice frontend=saslauthd backend=shadow verdict=ok") !=
               std::string::npos);
         CHECK(log.find("realm=EXAMPLE.ORG login=alice@corp ") != std::string::npos);
-        CHECK(log.find("realm=EXAMPLE.ORG login=bob backend=shadow verdict=ok") !=
-              std::string::npos);
+        CHECK(
+            log.find("realm=EXAMPLE.ORG login=bob frontend=saslauthd backend=shadow verdict=ok") !=
+            std::string::npos);
         CHECK(log.find("login=alice@EXAMPLE.ORG") == std::string::npos);
         check_log_is_clean(log);
     }

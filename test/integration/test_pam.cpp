@@ -73,7 +73,8 @@ TEST_SUITE("integration::pam") {
         CHECK(
             log.find("verdict=bad_password reason=\"pam_authenticate: Authentication failure\"") !=
             std::string::npos);
-        CHECK(log.find("login=nobody backend=pam verdict=unknown_user") != std::string::npos);
+        CHECK(log.find("login=nobody frontend=saslauthd backend=pam verdict=unknown_user") !=
+              std::string::npos);
         check_no_password_in(log);
     }
 
@@ -91,7 +92,8 @@ TEST_SUITE("integration::pam") {
         CHECK_FALSE(authenticates(daemon, user.name(), k_password, service.name()));
         daemon.stop();
         const auto log = daemon.log();
-        CHECK(log.find("login=" + user.name() + " backend=pam verdict=ok") != std::string::npos);
+        CHECK(log.find("login=" + user.name() + " frontend=saslauthd backend=pam verdict=ok") !=
+              std::string::npos);
         CHECK(log.find("verdict=bad_password") != std::string::npos);
         CHECK(log.find("verdict=disabled reason=\"pam_acct_mgmt: User account has expired\"") !=
               std::string::npos);

@@ -216,7 +216,8 @@ bool authenticates(Daemon& daemon, std::string_view login, std::string_view pass
 
 bool logged_verdict(const std::string& log, std::string_view login, std::string_view verdict) {
     return log.find("login=" + saslauthd::logging::field(login) +
-                    " backend=sql verdict=" + std::string(verdict)) != std::string::npos;
+                    " frontend=saslauthd backend=sql verdict=" + std::string(verdict)) !=
+           std::string::npos;
 }
 
 // Short strings ("x") could show up by chance; every password and hash here is longer.

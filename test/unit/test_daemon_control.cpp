@@ -4,8 +4,8 @@
 #include <doctest/doctest.h>
 #include <string>
 
-using saslauthd::CacheLookup;
-using saslauthd::CredentialCache;
+using saslauthd::auth::CacheLookup;
+using saslauthd::auth::CredentialCache;
 using namespace std::chrono_literals;
 
 namespace {
@@ -21,7 +21,7 @@ bool cached(CredentialCache& cache, const std::string& service, const std::strin
 }
 
 std::string ask(CredentialCache& cache, std::string_view command, std::string_view argument) {
-    return saslauthd::control::answer({command, argument}, cache, "uid 0 (test)");
+    return saslauthd::ops::control::answer({command, argument}, cache, "uid 0 (test)");
 }
 
 } // namespace

@@ -10,9 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-using saslauthd::CacheLookup;
-using saslauthd::CredentialCache;
-using saslauthd::CredentialCacheSettings;
+using saslauthd::auth::CacheLookup;
+using saslauthd::auth::CredentialCache;
+using saslauthd::auth::CredentialCacheSettings;
 using Verdict = backends::Verdict;
 using namespace std::chrono_literals;
 
@@ -259,7 +259,7 @@ TEST_SUITE("daemon::credential_cache") {
         REQUIRE(WIFSIGNALED(status));
         alarm(10);
         CHECK(look(cache, "alice", "secret") == CacheLookup::miss);
-        CHECK(cache.counters().recoveries == 1);
+        CHECK(cache.recovered_buckets() == 1);
         put(cache, "alice", "secret", Verdict::ok);
         CHECK(look(cache, "alice", "secret") == CacheLookup::hit_ok);
         alarm(0);
@@ -299,7 +299,7 @@ TEST_SUITE("daemon::credential_cache") {
         }
         alarm(0);
         MESSAGE(kills << " kills, " << control.operations.load() << " operations, "
-                      << cache.counters().recoveries.load() << " recovered buckets");
+                      << cache.recovered_buckets() << " recovered buckets");
         CHECK(control.operations > 1000);
         CHECK(control.violations == 0);
 

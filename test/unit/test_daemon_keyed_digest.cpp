@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <vector>
 
-using saslauthd::KeyedDigest;
+using saslauthd::auth::KeyedDigest;
 
 namespace {
 

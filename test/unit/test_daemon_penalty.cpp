@@ -10,9 +10,9 @@
 #include <unistd.h>
 #include <vector>
 
-using saslauthd::Penalty;
-using saslauthd::penalty_address;
 using saslauthd::PenaltySettings;
+using saslauthd::auth::Penalty;
+using saslauthd::auth::penalty_address;
 using namespace std::chrono_literals;
 
 namespace {
@@ -21,7 +21,7 @@ Penalty::Clock::time_point at(std::chrono::milliseconds ms) {
     return Penalty::Clock::time_point{} + 1000s + ms;
 }
 
-Penalty& table(PenaltySettings settings = {}) {
+Penalty table(PenaltySettings settings = {}) {
     settings.max_entries = 1024;
     return Penalty::create_shared(settings);
 }
@@ -35,7 +35,7 @@ std::string nth(std::string_view prefix, int n) {
 TEST_SUITE("daemon::penalty") {
 
     TEST_CASE("no delay before a failure, then 2 s doubling up to the 15 s cap") {
-        auto& penalty = table();
+        auto penalty = table();
         CHECK(penalty.delay_for("192.0.2.1;25", "alice", at(0ms)) == 0ms);
         const std::vector<std::chrono::milliseconds> expected{0ms,    2000ms,  4000ms,
                                                               8000ms, 15000ms, 15000ms};
@@ -47,7 +47,7 @@ TEST_SUITE("daemon::penalty") {
     }
 
     TEST_CASE("a count is forgotten forget_after (2+4+8+15 s) after its last failure") {
-        auto& penalty = table();
+        auto penalty = table();
         CHECK(penalty.forget_after() == 29000ms);
         penalty.record_failure("192.0.2.1;25", "alice", "a", at(0ms));
         penalty.record_failure("192.0.2.1;25", "alice", "b", at(10000ms));
@@ -58,7 +58,7 @@ TEST_SUITE("daemon::penalty") {
     }
 
     TEST_CASE("the ladder and the decay follow the settings") {
-        auto& penalty = table({.initial = 100ms, .max = 1000ms});
+        auto penalty = table({.initial = 100ms, .max = 1000ms});
         CHECK(penalty.forget_after() == 100ms + 200ms + 400ms + 800ms + 1000ms);
         for (int i = 0; i < 6; ++i)
             penalty.record_failure("", "bob", nth("pw", i), at(0ms));
@@ -66,7 +66,7 @@ TEST_SUITE("daemon::penalty") {
     }
 
     TEST_CASE("address and login count apart, a request waits the larger delay") {
-        auto& penalty = table();
+        auto penalty = table();
         for (int i = 0; i < 3; ++i) // one address trying three logins
             penalty.record_failure("192.0.2.1;25", nth("user", i), "guess", at(0ms));
         CHECK(penalty.delay_for("192.0.2.1;25", "someone", at(0ms)) == 8000ms);
@@ -99,19 +99,19 @@ TEST_SUITE("daemon::penalty") {
     }
 
     TEST_CASE("two IPv6 addresses in one /64 share a count") {
-        auto& penalty = table();
+        auto penalty = table();
         penalty.record_failure("2001:db8::1;25", "u1", "x", at(0ms));
         penalty.record_failure("2001:db8::abcd:2;25", "u2", "x", at(0ms));
         CHECK(penalty.delay_for("2001:db8::3;25", "u3", at(0ms)) == 4000ms);
         CHECK(penalty.delay_for("2001:db8:0:1::3;25", "u3", at(0ms)) == 0ms);
 
-        auto& wide = table({.ipv6_prefix = 48});
+        auto wide = table({.ipv6_prefix = 48});
         wide.record_failure("2001:db8::1;25", "u1", "x", at(0ms));
         CHECK(wide.delay_for("2001:db8:0:1::3;25", "u3", at(0ms)) == 2000ms);
     }
 
     TEST_CASE("an unparsable address is ignored, the login still counts") {
-        auto& penalty = table();
+        auto penalty = table();
         for (int i = 0; i < 3; ++i)
             penalty.record_failure("not-an-address;25", nth("user", i), "x", at(0ms));
         CHECK(penalty.delay_for("not-an-address;25", "other", at(0ms)) == 0ms);
@@ -119,7 +119,7 @@ TEST_SUITE("daemon::penalty") {
     }
 
     TEST_CASE("a success resets its login, not its address") {
-        auto& penalty = table();
+        auto penalty = table();
         penalty.record_failure("192.0.2.1;25", "alice", "a", at(0ms));
         penalty.record_failure("192.0.2.1;25", "alice", "b", at(0ms));
         penalty.record_failure("192.0.2.1;25", "alice", "c", at(0ms));
@@ -132,7 +132,7 @@ TEST_SUITE("daemon::penalty") {
     }
 
     TEST_CASE("the same wrong password repeated counts once") {
-        auto& penalty = table();
+        auto penalty = table();
         for (int i = 0; i < 5; ++i)
             penalty.record_failure("192.0.2.1;25", "alice", "stale", at(i * 20000ms));
         // Each repeat also kept the entry alive past forget_after.
@@ -149,7 +149,7 @@ TEST_SUITE("daemon::penalty") {
     TEST_CASE("disabled: never a delay") {
         for (const auto& settings :
              {PenaltySettings{.enabled = false}, PenaltySettings{.initial = 0ms}}) {
-            auto& penalty = Penalty::create_shared(settings);
+            auto penalty = Penalty::create_shared(settings);
             for (int i = 0; i < 10; ++i)
                 CHECK(penalty.on_failure("192.0.2.1;25", "alice", nth("pw", i), at(0ms)) == 0ms);
             CHECK(penalty.delay_for("192.0.2.1;25", "alice", at(0ms)) == 0ms);
@@ -159,7 +159,7 @@ TEST_SUITE("daemon::penalty") {
     }
 
     TEST_CASE("memory is bounded by max_entries, the oldest entries make room") {
-        auto& penalty = Penalty::create_shared({.max_entries = 16});
+        auto penalty = Penalty::create_shared({.max_entries = 16});
         CHECK(penalty.capacity() == 16);
         for (int i = 0; i < 5000; ++i)
             penalty.record_failure(nth("10.0.", i / 250) + "." + std::to_string(i % 250) + ";25",
@@ -173,7 +173,7 @@ TEST_SUITE("daemon::penalty") {
     TEST_CASE("processes share the table and survive one killed at any instant") {
         alarm(120);
         // One bucket, so every process fights over one lock and kills often land inside it.
-        auto& penalty = Penalty::create_shared({.max_entries = 8});
+        auto penalty = Penalty::create_shared({.max_entries = 8});
         struct Shared {
             std::atomic<bool> stop{false};
             std::atomic<std::uint64_t> operations{0};

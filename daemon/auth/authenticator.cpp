@@ -1,23 +1,22 @@
-#include "daemon/auth/request_handler.hpp"
+#include "daemon/auth/authenticator.hpp"
 
-#include "backends/secret.hpp"
 #include "daemon/logging/logging.hpp"
 
 #include <chrono>
 #include <string>
 
-namespace saslauthd {
+namespace saslauthd::auth {
 
 using backends::Verdict;
 
 namespace {
 
-struct Decision {
+struct Outcome {
     backends::Result result;
     std::string_view backend = "-";
 };
 
-void log_request(const proto::RequestView& request, const Decision& decision,
+void log_request(const AuthRequest& request, const Outcome& outcome,
                  std::chrono::steady_clock::duration elapsed,
                  std::chrono::microseconds reply_delay) {
     using logging::field;
@@ -26,17 +25,22 @@ void log_request(const proto::RequestView& request, const Decision& decision,
     const auto realm = field(request.realm);
     const auto login = field(request.login);
     const auto client = request.client_addr ? field(*request.client_addr) : std::string();
-    const auto verdict = std::string(backends::to_string(decision.result.verdict));
-    const auto reason = field(decision.result.reason);
+    const auto frontend = std::string(to_string(request.frontend));
+    const auto mechanism = field(request.mechanism);
+    const auto verdict = std::string(backends::to_string(outcome.result.verdict));
+    const auto reason = field(outcome.result.reason);
     std::string line = "auth service=" + service + " realm=" + realm + " login=" + login;
     if (request.client_addr)
         line += " client=" + client;
-    line += " backend=" + std::string(decision.backend) + " verdict=" + verdict +
+    line += " frontend=" + frontend;
+    if (!request.mechanism.empty())
+        line += " mech=" + mechanism;
+    line += " backend=" + std::string(outcome.backend) + " verdict=" + verdict +
             " reason=" + reason + " ms=" + ms;
     const auto delay_ms = std::to_string(reply_delay.count() / 1000);
     if (reply_delay.count() > 0)
         line += " reply_delay_ms=" + delay_ms;
-    const auto priority = decision.result.verdict == Verdict::temp_failure
+    const auto priority = outcome.result.verdict == Verdict::temp_failure
                               ? Poco::Message::PRIO_WARNING
                               : Poco::Message::PRIO_INFORMATION;
     logging::structured(priority, line,
@@ -44,18 +48,18 @@ void log_request(const proto::RequestView& request, const Decision& decision,
                          {"realm", realm},
                          {"login", login},
                          {"client", client},
-                         {"backend", decision.backend},
+                         {"frontend", frontend},
+                         {"mechanism", mechanism},
+                         {"backend", outcome.backend},
                          {"verdict", verdict},
                          {"reason", reason},
                          {"duration_ms", ms},
                          {"reply_delay_ms", delay_ms}});
 }
 
-using Chain = std::vector<std::unique_ptr<backends::Backend>>;
-
 // The backends in order, while they do not know the user.
-Decision ask_chain(Chain& chain, bool realm_join, const proto::RequestView& request) noexcept {
-    Decision decision;
+Outcome ask_chain(Chain& chain, bool realm_join, const AuthRequest& request) noexcept {
+    Outcome outcome;
     // SECRET: the joined login holds no password, but the credentials do.
     std::string joined_login;
     std::string_view login = request.login;
@@ -66,20 +70,20 @@ Decision ask_chain(Chain& chain, bool realm_join, const proto::RequestView& requ
     const backends::Credentials credentials{login, request.password, request.service, request.realm,
                                             request.client_addr.value_or("")};
     for (auto& backend : chain) {
-        decision.backend = backend->name();
-        decision.result = backend->verify(credentials);
-        if (decision.result.verdict != Verdict::unknown_user)
+        outcome.backend = backend->name();
+        outcome.result = backend->verify(credentials);
+        if (outcome.result.verdict != Verdict::unknown_user)
             break;
     }
-    return decision;
+    return outcome;
 }
 
 // A fresh cached verdict for this very password answers; otherwise the chain does and its
 // success or wrong-password verdict is kept. A temporary failure may be answered by an old
 // success when cache_serve_stale is on.
-Decision ask_cache_then_chain(CredentialCache& cache, Chain& chain, bool realm_join,
-                              const proto::RequestView& request) noexcept {
-    const auto& [login, password, service, realm, client] = request;
+Outcome ask_cache_then_chain(CredentialCache& cache, Chain& chain, bool realm_join,
+                             const AuthRequest& request) noexcept {
+    const auto& [login, password, service, realm, client, frontend, mechanism] = request;
     try {
         switch (cache.lookup(service, realm, login, password)) {
         case CacheLookup::hit_ok:
@@ -89,12 +93,12 @@ Decision ask_cache_then_chain(CredentialCache& cache, Chain& chain, bool realm_j
         default:
             break;
         }
-        auto decision = ask_chain(chain, realm_join, request);
-        cache.store(service, realm, login, password, decision.result.verdict);
-        if (decision.result.verdict == Verdict::temp_failure &&
+        auto outcome = ask_chain(chain, realm_join, request);
+        cache.store(service, realm, login, password, outcome.result.verdict);
+        if (outcome.result.verdict == Verdict::temp_failure &&
             cache.stale(service, realm, login, password) == CacheLookup::stale_ok)
-            return {{Verdict::ok, "cached success while " + decision.result.reason, {}}, "cache"};
-        return decision;
+            return {{Verdict::ok, "cached success while " + outcome.result.reason, {}}, "cache"};
+        return outcome;
     } catch (const std::exception& error) {
         logging::log().error(std::string("credential cache: ") + error.what());
         return ask_chain(chain, realm_join, request);
@@ -108,7 +112,7 @@ bool is_failure(Verdict verdict) {
 
 // A failure's reply waits for the longer of the backend's delay and the penalty's; a success
 // clears its login's count. Temporary failures are nobody's fault and count for nothing.
-std::chrono::microseconds apply_penalty(Penalty& penalty, const proto::RequestView& request,
+std::chrono::microseconds apply_penalty(Penalty& penalty, const AuthRequest& request,
                                         const backends::Result& result) noexcept {
     try {
         if (result.verdict == Verdict::ok) {
@@ -127,50 +131,51 @@ std::chrono::microseconds apply_penalty(Penalty& penalty, const proto::RequestVi
 
 } // namespace
 
-RequestHandler::RequestHandler(std::vector<std::unique_ptr<backends::Backend>> chain,
-                               bool realm_join)
-    : m_chain(std::move(chain)), m_realm_join(realm_join) {}
+Authenticator::Authenticator(Chain chain, bool realm_join, const SharedTables& tables)
+    : m_chain(std::move(chain)), m_realm_join(realm_join), m_tables(tables) {}
 
-void RequestHandler::on_worker_start() {
+void Authenticator::on_worker_start() {
     for (auto& backend : m_chain)
         backend->on_worker_start();
 }
 
-Outcome RequestHandler::handle(const proto::RequestView& request) noexcept {
+Decision Authenticator::verify_plain(const AuthRequest& request) noexcept {
+    ++m_requests;
     const auto started = std::chrono::steady_clock::now();
-    Decision decision;
-    if (const auto refusal = proto::refusal_reason(request)) {
-        decision.result = {Verdict::bad_password, std::string(*refusal)};
-    } else if (m_cache == nullptr) {
-        decision = ask_chain(m_chain, m_realm_join, request);
+    Outcome outcome;
+    if (const auto refusal = refusal_reason(request)) {
+        outcome.result = {Verdict::bad_password, std::string(*refusal)};
+    } else if (m_tables.cache == nullptr) {
+        outcome = ask_chain(m_chain, m_realm_join, request);
     } else {
-        decision = ask_cache_then_chain(*m_cache, m_chain, m_realm_join, request);
+        outcome = ask_cache_then_chain(*m_tables.cache, m_chain, m_realm_join, request);
     }
     const auto elapsed = std::chrono::steady_clock::now() - started;
-    const auto reply_delay = m_penalty != nullptr
-                                 ? apply_penalty(*m_penalty, request, decision.result)
-                                 : decision.result.reply_delay;
-    log_request(request, decision, elapsed, reply_delay);
-    if (m_counters != nullptr) {
-        m_counters->count(decision.result.verdict);
-        m_counters->record_latency(std::chrono::duration_cast<std::chrono::microseconds>(elapsed));
-    }
-    if (decision.result.verdict == Verdict::ok)
-        return {Verdict::ok, proto::k_reply_ok, {}};
-    return {decision.result.verdict, proto::k_reply_failed, reply_delay};
+    const auto reply_delay = m_tables.penalty != nullptr
+                                 ? apply_penalty(*m_tables.penalty, request, outcome.result)
+                                 : outcome.result.reply_delay;
+    log_request(request, outcome, elapsed, reply_delay);
+    m_tables.counters.count(request.frontend, outcome.result.verdict);
+    m_tables.counters.record_latency(
+        std::chrono::duration_cast<std::chrono::microseconds>(elapsed));
+    if (outcome.result.verdict == Verdict::ok)
+        return {Verdict::ok, {}};
+    return {outcome.result.verdict, reply_delay};
 }
 
-bool RequestHandler::wants_retirement() const noexcept {
+bool Authenticator::wants_retirement() const noexcept {
     for (const auto& backend : m_chain)
         if (backend->wants_retirement())
             return true;
     return false;
 }
 
-void RequestHandler::log_rejected(std::string_view reason) noexcept {
-    logging::structured(Poco::Message::PRIO_NOTICE, "rejected request: " + std::string(reason), {});
-    if (m_counters != nullptr)
-        m_counters->rejected.fetch_add(1, std::memory_order_relaxed);
+void Authenticator::log_rejected(Frontend frontend, std::string_view reason) noexcept {
+    logging::structured(Poco::Message::PRIO_NOTICE,
+                        "rejected request: " + std::string(reason) +
+                            " frontend=" + std::string(to_string(frontend)),
+                        {});
+    m_tables.counters.count_rejected(frontend);
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::auth

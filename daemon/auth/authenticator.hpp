@@ -1,0 +1,57 @@
+// The auth core every front end calls: policy refusals, the credential cache, the backend
+// chain, the brute-force penalty, the counters and the log line. It returns a verdict and a
+// reply delay, never reply text: each front end words its own reply.
+#pragma once
+
+#include "backends/backend.hpp"
+#include "daemon/auth/auth_request.hpp"
+#include "daemon/auth/credential_cache.hpp"
+#include "daemon/auth/penalty.hpp"
+#include "daemon/auth/request_counters.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace saslauthd::auth {
+
+using Chain = std::vector<std::unique_ptr<backends::Backend>>;
+
+// The tables the master maps once per start, before it forks; they outlive every
+// Authenticator (a reload makes a new one over the same tables).
+struct SharedTables {
+    RequestCounters& counters;
+    CredentialCache* cache = nullptr; // with -c
+    Penalty* penalty = nullptr;       // always made; inactive with `penalty: no`
+};
+
+class Authenticator {
+public:
+    // `realm_join` (-r): backends see "login@realm" when the realm is not empty; the cache
+    // and the penalty key on what the client sent.
+    Authenticator(Chain chain, bool realm_join, const SharedTables& tables);
+
+    // Runs after fork in every process that serves requests.
+    void on_worker_start();
+
+    // A plaintext password: the cache, else the chain (the next backend only while one says
+    // unknown_user), then the penalty, the counters and one log line.
+    Decision verify_plain(const AuthRequest& request) noexcept;
+
+    // A request a front end could not decode: logged and counted; the front end answers it.
+    void log_rejected(Frontend frontend, std::string_view reason) noexcept;
+
+    // Requests verified by this process, for recycling after worker_max_requests.
+    std::uint64_t requests() const noexcept { return m_requests; }
+    // A backend asks for this process to be replaced (see Backend::wants_retirement).
+    bool wants_retirement() const noexcept;
+
+private:
+    Chain m_chain;
+    bool m_realm_join;
+    SharedTables m_tables;
+    std::uint64_t m_requests = 0;
+};
+
+} // namespace saslauthd::auth

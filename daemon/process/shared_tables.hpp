@@ -1,0 +1,26 @@
+// The shared-memory tables the master maps once per start, before it forks: the request
+// counters, the credential cache (with -c) and the penalty. Every generation's
+// authenticator uses the same ones; a reload flushes the cache only.
+#pragma once
+
+#include "daemon/auth/authenticator.hpp"
+#include "daemon/config/config.hpp"
+#include "daemon/shm/mapping.hpp"
+
+#include <expected>
+#include <optional>
+#include <string>
+
+namespace saslauthd::process {
+
+struct Tables {
+    shm::Shared<auth::RequestCounters> counters;
+    std::optional<auth::CredentialCache> cache;
+    auth::Penalty penalty;
+
+    auth::SharedTables view() { return {*counters, cache ? &*cache : nullptr, &penalty}; }
+};
+
+std::expected<Tables, std::string> make_tables(const Config& config);
+
+} // namespace saslauthd::process
