@@ -3,6 +3,7 @@
 #pragma once
 
 #include "backends/options.hpp"
+#include "daemon/config/network.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -40,6 +41,23 @@ struct PenaltySettings {
     std::size_t max_entries = 65536;         // penalty_table_entries, addresses and logins
 };
 
+// The Dovecot-protocol listeners (dovecot_* in the options file); none by default.
+struct DovecotSettings {
+    std::vector<std::string> unix_paths; // dovecot_listen entries that are paths
+    std::vector<Endpoint> tcp;           // and those that are address:port
+    mode_t socket_mode = 0660;           // dovecot_socket_mode, for the UNIX sockets
+    std::optional<uid_t> socket_owner;   // dovecot_socket_owner
+    std::optional<gid_t> socket_group;   // dovecot_socket_group
+    // dovecot_allow: who may connect over TCP; loopback unless set.
+    std::vector<Network> allow{Network::loopback_v4(), Network::loopback_v6()};
+    std::vector<std::string> mechanisms{"PLAIN", "LOGIN"}; // dovecot_mechanisms, upper case
+    // dovecot_max_reply_delay_ms: Postfix gives up on a reply after 10 s (454 then), so the
+    // penalty and PAM's fail delay together hold a reply at most this long.
+    std::chrono::milliseconds max_reply_delay{8000};
+
+    bool enabled() const { return !unix_paths.empty() || !tcp.empty(); }
+};
+
 struct Config {
     // From flags (or sysconfig).
     std::vector<std::string> mechanisms; // -a, a chain tried in order
@@ -68,6 +86,7 @@ struct Config {
     std::string metrics_listen;                       // metrics_listen, host:port; empty: off
     unsigned max_connections = 1024;                  // max_connections, per worker
     PenaltySettings penalty;
+    DovecotSettings dovecot;
 
     backends::Options options; // the whole options file, for the backends
 };

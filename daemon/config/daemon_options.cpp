@@ -14,44 +14,24 @@ namespace {
 std::expected<void, ConfigError> read_socket_settings(const backends::Options& options,
                                                       Config& config) {
     if (const auto* mode = options.find("socket_mode")) {
-        const auto& text = mode->value;
-        unsigned number = 0;
-        const auto* end = text.data() + text.size();
-        const auto [stop, status] = std::from_chars(text.data(), end, number, 8);
-        if (text.empty() || status != std::errc{} || stop != end || number > 0777)
-            return std::unexpected(mode->error(
-                "expected an octal mode from 0 to 0777 such as 0660, got '" + text + "'"));
-        config.socket_mode = static_cast<mode_t>(number);
+        const auto value = read_mode(*mode);
+        if (!value)
+            return std::unexpected(value.error());
+        config.socket_mode = *value;
     }
     if (const auto* owner = options.find("socket_owner")) {
-        config.socket_owner = find_user_id(owner->value);
-        if (!config.socket_owner)
-            return std::unexpected(owner->error("no user '" + owner->value +
-                                                "'; give an existing user name or a uid"));
+        const auto value = read_user(*owner);
+        if (!value)
+            return std::unexpected(value.error());
+        config.socket_owner = *value;
     }
     if (const auto* group = options.find("socket_group")) {
-        config.socket_group = find_group_id(group->value);
-        if (!config.socket_group)
-            return std::unexpected(group->error("no group '" + group->value +
-                                                "'; give an existing group name or a gid"));
+        const auto value = read_group(*group);
+        if (!value)
+            return std::unexpected(value.error());
+        config.socket_group = *value;
     }
     return {};
-}
-
-// "a, b c": names or numbers separated by commas or blanks.
-std::vector<std::string> split_list(const std::string& text) {
-    std::vector<std::string> items;
-    std::string item;
-    for (const char c : text + ",") {
-        if (c == ',' || c == ' ' || c == '\t') {
-            if (!item.empty())
-                items.push_back(std::move(item));
-            item.clear();
-        } else {
-            item += c;
-        }
-    }
-    return items;
 }
 
 // socket_allow_users / socket_allow_groups: who may talk to the socket (SO_PEERCRED).
@@ -182,6 +162,46 @@ std::expected<void, ConfigError> read_metrics(const backends::Options& options, 
 
 } // namespace
 
+std::vector<std::string> split_list(const std::string& text) {
+    std::vector<std::string> items;
+    std::string item;
+    for (const char c : text + ",") {
+        if (c == ',' || c == ' ' || c == '\t') {
+            if (!item.empty())
+                items.push_back(std::move(item));
+            item.clear();
+        } else {
+            item += c;
+        }
+    }
+    return items;
+}
+
+std::expected<mode_t, ConfigError> read_mode(const backends::OptionValue& option) {
+    const auto& text = option.value;
+    unsigned number = 0;
+    const auto* end = text.data() + text.size();
+    const auto [stop, status] = std::from_chars(text.data(), end, number, 8);
+    if (text.empty() || status != std::errc{} || stop != end || number > 0777)
+        return std::unexpected(
+            option.error("expected an octal mode from 0 to 0777 such as 0660, got '" + text + "'"));
+    return static_cast<mode_t>(number);
+}
+
+std::expected<uid_t, ConfigError> read_user(const backends::OptionValue& option) {
+    if (const auto uid = find_user_id(option.value))
+        return *uid;
+    return std::unexpected(
+        option.error("no user '" + option.value + "'; give an existing user name or a uid"));
+}
+
+std::expected<gid_t, ConfigError> read_group(const backends::OptionValue& option) {
+    if (const auto gid = find_group_id(option.value))
+        return *gid;
+    return std::unexpected(
+        option.error("no group '" + option.value + "'; give an existing group name or a gid"));
+}
+
 std::expected<void, ConfigError> apply_daemon_options(const backends::Options& options,
                                                       Config& config) {
     if (auto done = read_socket_settings(options, config); !done)
@@ -193,6 +213,8 @@ std::expected<void, ConfigError> apply_daemon_options(const backends::Options& o
     if (auto done = read_cache_options(options, config); !done)
         return done;
     if (auto done = read_penalty_options(options, config); !done)
+        return done;
+    if (auto done = apply_dovecot_options(options, config); !done)
         return done;
     return read_limits(options, config);
 }

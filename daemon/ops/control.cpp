@@ -2,7 +2,7 @@
 
 #include "daemon/logging/logging.hpp"
 #include "daemon/ops/helper_process.hpp"
-#include "daemon/server/unix_socket.hpp"
+#include "daemon/server/sockets.hpp"
 #include "daemon/util/system_error.hpp"
 #include "daemon/util/unique_fd.hpp"
 

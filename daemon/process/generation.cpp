@@ -1,6 +1,7 @@
 #include "daemon/process/generation.hpp"
 
 #include "daemon/logging/logging.hpp"
+#include "daemon/sasl/mechanism.hpp"
 
 #include <algorithm>
 #include <sys/resource.h>
@@ -54,6 +55,26 @@ frontends::cyrus::Settings cyrus_settings(const Config& config) {
     return settings;
 }
 
+// dovecot_mechanisms, each with its MECH flags; a name this build cannot serve stops the
+// start with the file and line.
+std::expected<frontends::dovecot::Settings, ConfigError> dovecot_settings(const Config& config) {
+    frontends::dovecot::Settings settings;
+    settings.max_reply_delay = config.dovecot.max_reply_delay;
+    for (const auto& name : config.dovecot.mechanisms) {
+        const auto* registration = sasl::find(name);
+        if (registration == nullptr) {
+            std::string known;
+            for (const auto& entry : sasl::mechanisms())
+                known.append(known.empty() ? "" : " ").append(entry.name);
+            const auto* line = config.options.find("dovecot_mechanisms");
+            const auto what = "unknown mechanism " + name + "; this build serves " + known;
+            return std::unexpected(line != nullptr ? line->error(what) : ConfigError{what});
+        }
+        settings.mechanisms.push_back({std::string(registration->name), registration->flags});
+    }
+    return settings;
+}
+
 } // namespace
 
 std::expected<std::unique_ptr<Generation>, ConfigError>
@@ -61,6 +82,9 @@ make_generation(Invocation invocation, const auth::SharedTables& tables) {
     auto chain = make_chain(invocation.config);
     if (!chain)
         return std::unexpected(chain.error());
+    auto dovecot = dovecot_settings(invocation.config);
+    if (!dovecot)
+        return std::unexpected(dovecot.error());
     for (const auto& warning : invocation.warnings)
         logging::log().warning(warning);
     const auto& options = invocation.config.options;
@@ -71,6 +95,7 @@ make_generation(Invocation invocation, const auth::SharedTables& tables) {
     const auto& config = invocation.config;
     generation->loop = loop_settings(config);
     generation->cyrus = cyrus_settings(config);
+    generation->dovecot = std::move(*dovecot);
     generation->mux_access =
         server::PeerAccess(config.allowed_peer_users, config.allowed_peer_groups);
     generation->authenticator =
@@ -99,6 +124,19 @@ std::vector<std::string> settings_needing_restart(const Config& running, const C
         penalty.max != running.penalty.max || penalty.ipv6_prefix != running.penalty.ipv6_prefix ||
         penalty.max_entries != running.penalty.max_entries)
         changed.push_back("the penalty (penalty, penalty_*)");
+    const auto endpoints = [](const DovecotSettings& dovecot) {
+        std::vector<std::string> texts;
+        for (const auto& endpoint : dovecot.tcp)
+            texts.push_back(endpoint.text());
+        return texts;
+    };
+    const auto& dovecot = loaded.dovecot;
+    if (dovecot.unix_paths != running.dovecot.unix_paths ||
+        endpoints(dovecot) != endpoints(running.dovecot) ||
+        dovecot.socket_mode != running.dovecot.socket_mode ||
+        dovecot.socket_owner != running.dovecot.socket_owner ||
+        dovecot.socket_group != running.dovecot.socket_group)
+        changed.push_back("the Dovecot-protocol listeners (dovecot_listen, dovecot_socket_*)");
     return changed;
 }
 

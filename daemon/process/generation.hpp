@@ -7,6 +7,7 @@
 #include "daemon/auth/authenticator.hpp"
 #include "daemon/config/config.hpp"
 #include "daemon/frontends/cyrus/session.hpp"
+#include "daemon/frontends/dovecot/session.hpp"
 #include "daemon/server/event_loop.hpp"
 #include "daemon/server/peer_access.hpp"
 
@@ -22,6 +23,7 @@ struct Generation {
     std::unique_ptr<auth::Authenticator> authenticator;
     server::LoopSettings loop;
     frontends::cyrus::Settings cyrus;
+    frontends::dovecot::Settings dovecot;
     server::PeerAccess mux_access; // socket_allow_users / socket_allow_groups
 };
 

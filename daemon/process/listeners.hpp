@@ -1,9 +1,11 @@
 // The listening sockets, opened by the master before the workers fork: the saslauthd socket
-// (SOCKETDIR/mux) and the Dovecot-protocol listeners, each from systemd when it passed one
-// by name, else bound here; and, per worker, what serves each of them.
+// (SOCKETDIR/mux) and the Dovecot-protocol listeners, from systemd when it passed them
+// (FileDescriptorName=dovecot for the latter), else bound here; and, per worker, what serves
+// each of them and who may connect.
 #pragma once
 
 #include "daemon/config/config.hpp"
+#include "daemon/frontends/dovecot/session.hpp"
 #include "daemon/process/generation.hpp"
 #include "daemon/process/runtime_dir.hpp"
 #include "daemon/server/listener.hpp"
@@ -18,22 +20,32 @@ namespace saslauthd::process {
 struct OpenSocket {
     util::UniqueFd fd;
     server::Listener::Kind kind = server::Listener::Kind::unix_stream;
-    std::string name; // path or host:port
-    bool from_systemd = false;
+    std::string name;        // path or address:port
+    bool bound_here = false; // a UNIX socket file this process made, removed at exit
 };
 
 struct Sockets {
     OpenSocket mux;
+    std::vector<OpenSocket> dovecot;
+
+    Sockets() = default;
+    Sockets(Sockets&&) noexcept = default;
+    Sockets& operator=(Sockets&&) noexcept = default;
+    ~Sockets() { close_all(); }
 
     // The names, for the "listening on" line.
     std::string describe() const;
-    // In a helper process (metrics, control), which must hold none of them.
-    void close_all();
+    // Closes every socket and removes the Dovecot-protocol socket files made here (the mux
+    // is the runtime directory's). A helper process (metrics, control) only closes them:
+    // remove_files = false.
+    void close_all(bool remove_files = false);
 };
 
 std::expected<Sockets, std::string> open_sockets(RuntimeDir& runtime_dir, const Config& config);
 
-// The listeners of a worker serving `generation` (which outlives the worker's loop).
-std::vector<server::Listener> worker_listeners(const Sockets& sockets, Generation& generation);
+// The listeners of a worker serving `generation`; `identity` is that worker's SPID and
+// connection counter. Both outlive the worker's loop.
+std::vector<server::Listener> worker_listeners(const Sockets& sockets, Generation& generation,
+                                               frontends::dovecot::ProcessIdentity& identity);
 
 } // namespace saslauthd::process

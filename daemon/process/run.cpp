@@ -102,11 +102,13 @@ int work(Generation& generation, const Sockets& sockets) {
     auto& authenticator = *generation.authenticator;
     authenticator.on_worker_start();
     const auto max_requests = generation.config.worker_max_requests;
-    server::EventLoop loop(
-        worker_listeners(sockets, generation), generation.loop, [&authenticator, max_requests] {
-            return (max_requests != 0 && authenticator.requests() >= max_requests) ||
-                   authenticator.wants_retirement();
-        });
+    frontends::dovecot::ProcessIdentity identity{std::to_string(getpid())};
+    server::EventLoop loop(worker_listeners(sockets, generation, identity), generation.loop,
+                           [&authenticator, max_requests] {
+                               return (max_requests != 0 &&
+                                       authenticator.requests() >= max_requests) ||
+                                      authenticator.wants_retirement();
+                           });
     return loop.run();
 }
 
@@ -170,7 +172,7 @@ int serve(std::unique_ptr<Generation> current, Tables& tables, std::span<const s
     const int status = master.run(events);
     if (metrics_pid > 0)
         waitpid(metrics_pid, nullptr, 0);
-    sockets->close_all();
+    sockets->close_all(/*remove_files=*/true);
     runtime_dir->remove_files();
     return status;
 }

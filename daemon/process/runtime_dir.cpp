@@ -1,6 +1,6 @@
 #include "daemon/process/runtime_dir.hpp"
 
-#include "daemon/server/unix_socket.hpp"
+#include "daemon/server/sockets.hpp"
 #include "daemon/util/system_error.hpp"
 
 #include <cerrno>
@@ -50,27 +50,9 @@ RuntimeDir::~RuntimeDir() {
 }
 
 std::expected<util::UniqueFd, std::string> RuntimeDir::listen(const SocketSettings& settings) {
-    const auto final_path = socket_path();
-    const auto staging_path = m_directory + "/mux.new";
-    auto fd = server::bind_unix_socket(staging_path);
-    if (!fd)
-        return fd;
-    const bool owned = !settings.owner && !settings.group
-                           ? true
-                           : chown(staging_path.c_str(), settings.owner.value_or(uid_t(-1)),
-                                   settings.group.value_or(gid_t(-1))) == 0;
-    if (!owned || chmod(staging_path.c_str(), settings.mode) != 0) {
-        const auto error = util::system_error("cannot set owner and mode of " + staging_path);
-        unlink(staging_path.c_str());
-        return std::unexpected(error);
-    }
-    if (::listen(fd->get(), SOMAXCONN) != 0 ||
-        rename(staging_path.c_str(), final_path.c_str()) != 0) {
-        const auto error = util::system_error("cannot listen on " + final_path);
-        unlink(staging_path.c_str());
-        return std::unexpected(error);
-    }
-    m_owns_socket = true;
+    auto fd = server::listen_unix(socket_path(), settings);
+    if (fd)
+        m_owns_socket = true;
     return fd;
 }
 

@@ -2,6 +2,7 @@
 // second instance off the directory, the pid file (saslauthd.pid) and the socket (mux).
 #pragma once
 
+#include "daemon/server/sockets.hpp"
 #include "daemon/util/unique_fd.hpp"
 
 #include <expected>
@@ -11,11 +12,7 @@
 
 namespace saslauthd::process {
 
-struct SocketSettings {
-    mode_t mode = 0777;
-    std::optional<uid_t> owner;
-    std::optional<gid_t> group;
-};
+using SocketSettings = server::UnixSocketSettings;
 
 class RuntimeDir {
 public:
