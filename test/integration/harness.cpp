@@ -6,7 +6,9 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <netinet/in.h>
 #include <poll.h>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <sys/socket.h>
@@ -206,6 +208,27 @@ std::vector<pid_t> Daemon::workers() const {
 
 std::string Daemon::log() const {
     return read_file(m_log_path);
+}
+
+int free_port() {
+    // bind(0) may hand out a port again once it is closed: two servers must not share one.
+    static std::set<int> handed_out;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof address;
+        const bool bound = bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                           getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+        close(fd);
+        if (!bound)
+            throw std::runtime_error(std::string("bind 127.0.0.1:0: ") + std::strerror(errno));
+        const int port = ntohs(address.sin_port);
+        if (handed_out.insert(port).second)
+            return port;
+    }
+    throw std::runtime_error("no free port on 127.0.0.1");
 }
 
 CommandResult start_with_options(const TempDir& dir, const std::string& options) {

@@ -55,6 +55,10 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
 
 std::string read_file(const std::string& path);
 
+// A TCP port on 127.0.0.1 that was free a moment ago and that this process has not handed
+// out before (bind(0) may hand out a port again once it is closed).
+int free_port();
+
 // Starts saslauthd -d -a shadow with `options` as its options file and returns how it ended:
 // for settings that must stop the start-up.
 CommandResult start_with_options(const TempDir& dir, const std::string& options);

@@ -22,9 +22,6 @@ using namespace std::chrono_literals;
 // otherwise reports the skip, which is a failure in CI.
 bool available();
 
-// A TCP port on 127.0.0.1 that was free a moment ago.
-int free_port();
-
 class Server {
 public:
     // Makes `dir`/`name`/ with the datadir, the socket and the logs, and picks the port.

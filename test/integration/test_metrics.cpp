@@ -18,19 +18,6 @@ namespace {
 
 const std::string k_shadow = harness::shadow_line("alice");
 
-// A loopback port nobody listens on right now.
-int free_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    socklen_t length = sizeof address;
-    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-    close(fd);
-    return ntohs(address.sin_port);
-}
-
 // GET /metrics, or "" when it cannot be had.
 std::string fetch_metrics(const std::string& address) {
     try {
@@ -73,6 +60,13 @@ TEST_SUITE("integration::metrics") {
                                      "disabled 0, temp_failure 0)") != std::string::npos,
                       stats.out);
         CHECK(stats.out.find("worker restarts: 0") != std::string::npos);
+        CHECK_MESSAGE(stats.out.find("by front end: saslauthd 3, dovecot 0") != std::string::npos,
+                      stats.out);
+        const auto text = fetch_metrics(address);
+        CHECK(text.find("saslauthd_requests_total{frontend=\"saslauthd\",verdict=\"ok\"} 2\n") !=
+              std::string::npos);
+        CHECK(text.find("saslauthd_rejected_requests_total{frontend=\"dovecot\"} 0\n") !=
+              std::string::npos);
         CHECK(daemon.stop() == 0);
         CHECK(run_command({STATS_BIN, address}).status != 0); // the listener stopped too
     }
