@@ -9,7 +9,7 @@ endif()
 
 install(TARGETS saslauthd testsaslauthd saslauthd-stats saslauthd-ctl
         RUNTIME DESTINATION ${CMAKE_INSTALL_SBINDIR})
-install(FILES units/saslauthd.service units/saslauthd.socket
+install(FILES units/saslauthd.service units/saslauthd.socket units/saslauthd-dovecot.socket
         DESTINATION ${SASLAUTHD_SYSTEMD_UNIT_DIR})
 install(FILES man/saslauthd.8 man/testsaslauthd.8 man/saslauthd-ctl.8
         DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)

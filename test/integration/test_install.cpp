@@ -25,9 +25,10 @@ TEST_SUITE("integration::install") {
         for (const auto* path :
              {"usr/sbin/saslauthd", "usr/sbin/testsaslauthd", "usr/sbin/saslauthd-ctl",
               "lib/systemd/system/saslauthd.service", "lib/systemd/system/saslauthd.socket",
-              "usr/share/man/man8/saslauthd.8", "usr/share/man/man8/testsaslauthd.8",
-              "usr/share/man/man8/saslauthd-ctl.8", "usr/share/man/man5/saslauthd.conf.5",
-              "etc/sysconfig/saslauthd", "etc/saslauthd.conf"}) {
+              "lib/systemd/system/saslauthd-dovecot.socket", "usr/share/man/man8/saslauthd.8",
+              "usr/share/man/man8/testsaslauthd.8", "usr/share/man/man8/saslauthd-ctl.8",
+              "usr/share/man/man5/saslauthd.conf.5", "etc/sysconfig/saslauthd",
+              "etc/saslauthd.conf"}) {
             CAPTURE(path);
             CHECK(std::filesystem::exists(root / path));
         }

@@ -2,6 +2,7 @@
 // sd_notify messages to a NOTIFY_SOCKET of the test's own, socket activation through
 // systemd-socket-activate, and systemd-analyze verify on the unit files.
 #include "client/client.hpp"
+#include "dovecot_client.hpp"
 #include "harness.hpp"
 
 #include <cstdlib>
@@ -141,10 +142,29 @@ TEST_SUITE("integration::systemd") {
         CHECK_FALSE(std::filesystem::exists(dir / "run/saslauthd.pid"));
     }
 
+    TEST_CASE("socket activation by name: a dovecot socket beside the saslauthd one") {
+        TempDir dir;
+        const auto mux = dir / "run/mux";
+        const auto auth = dir / "auth";
+        Daemon daemon(dir, shadow_args(dir),
+                      {"/usr/bin/systemd-socket-activate", "-l", mux, "-l", auth,
+                       "--fdname=saslauthd:dovecot"});
+        REQUIRE(daemon.wait_ready());
+        CHECK(authenticates(mux));
+        auto connection = dovecot_client::Connection::unix_socket(auth);
+        connection.hello();
+        CHECK(connection.plain(1, "alice", k_test_password) == "OK\t1\tuser=alice");
+        CHECK(daemon.log().find("the dovecot socket passed by systemd") != std::string::npos);
+        CHECK(daemon.stop() == 0);
+        CHECK(std::filesystem::exists(auth)); // systemd's, so it stays
+    }
+
     TEST_CASE("systemd-analyze verify accepts the units") {
         TempDir dir;
         // The installed path of the daemon does not exist here: point the units at the build.
-        for (const auto* unit : {"saslauthd.service", "saslauthd.socket"}) {
+        // The service also gets the drop-in that hands it the Dovecot-protocol socket.
+        for (const auto* unit :
+             {"saslauthd.service", "saslauthd.socket", "saslauthd-dovecot.socket"}) {
             std::ifstream in(std::string(UNITS_DIR) + "/" + unit);
             REQUIRE(in);
             std::stringstream text;
@@ -152,10 +172,14 @@ TEST_SUITE("integration::systemd") {
             std::string content = text.str();
             for (std::size_t at; (at = content.find("/usr/sbin/saslauthd")) != std::string::npos;)
                 content.replace(at, 19, SASLAUTHD_BIN);
+            if (std::string(unit) == "saslauthd.service")
+                content.replace(content.find("[Install]"), 0,
+                                "Sockets=saslauthd.socket saslauthd-dovecot.socket\n\n");
             dir.write(unit, content, 0644);
         }
         const auto result = run_command({"/usr/bin/systemd-analyze", "verify", "--man=no",
-                                         dir / "saslauthd.service", dir / "saslauthd.socket"});
+                                         dir / "saslauthd.service", dir / "saslauthd.socket",
+                                         dir / "saslauthd-dovecot.socket"});
         CHECK_MESSAGE(result.status == 0, (result.out + result.err));
         CHECK_MESSAGE(result.err.find(dir.path().string()) == std::string::npos, result.err);
     }
