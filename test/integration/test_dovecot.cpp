@@ -4,11 +4,13 @@
 #include "client/client.hpp"
 #include "dovecot_client.hpp"
 #include "harness.hpp"
+#include "pam_fixture.hpp"
 
 #include <algorithm>
 #include <csignal>
 #include <doctest/doctest.h>
 #include <filesystem>
+#include <map>
 #include <sys/stat.h>
 #include <thread>
 
@@ -430,5 +432,52 @@ TEST_SUITE("integration::dovecot") {
             auto connection = fixture.connect();
             return connection.plain(1, "carol", k_test_password) == "OK\t1\tuser=carol";
         }));
+    }
+
+    // A backend call blocks the worker that makes it: its other connections wait, the other
+    // workers' do not. pam_exec sleeps 2 s for user "slow"; pam_permit accepts everyone.
+    TEST_CASE("a slow backend call stalls only its own worker's connections") {
+        if (!pam_fixture::have_root())
+            return;
+        TempDir dir;
+        dir.write("slow.sh", "#!/bin/sh\n[ \"$PAM_USER\" = slow ] && sleep 2\nexit 0\n", 0755);
+        const pam_fixture::PamService service("auth requisite pam_exec.so quiet " +
+                                              (dir / "slow.sh") +
+                                              "\nauth required pam_permit.so\n"
+                                              "account required pam_permit.so\n");
+        dir.write("saslauthd.conf", "pam_service: " + service.name() +
+                                        "\ndovecot_listen: " + (dir / "auth") + "\npenalty: no\n");
+        Daemon daemon(dir, {"-a", "pam", "-n", "2", "-O", dir / "saslauthd.conf"});
+        REQUIRE(daemon.wait_ready());
+        // Connections land on either worker; SPID says which.
+        std::map<std::string, std::vector<Connection>> by_worker;
+        for (int i = 0;
+             i < 200 && (by_worker.size() < 2 ||
+                         std::ranges::any_of(
+                             by_worker, [](const auto& entry) { return entry.second.size() < 2; }));
+             ++i) {
+            auto connection = Connection::unix_socket(dir / "auth");
+            const auto spid = field_of(connection.read_handshake(), "SPID");
+            connection.send("VERSION\t1\t0\nCPID\t1\n");
+            by_worker[spid].push_back(std::move(connection));
+        }
+        REQUIRE(by_worker.size() == 2);
+        auto& busy = by_worker.begin()->second;
+        auto& other = std::next(by_worker.begin())->second;
+        REQUIRE(busy.size() >= 2);
+        REQUIRE_FALSE(other.empty());
+
+        const auto asked = Clock::now();
+        busy[0].send(proto::dovecot::auth_line(1, "PLAIN", "smtp", "192.0.2.7",
+                                               dovecot_client::plain_response("slow", "x")));
+        std::this_thread::sleep_for(200ms); // the slow call is under way
+        const auto on_other = Clock::now();
+        CHECK(other[0].plain(1, "quick", "x") == "OK\t1\tuser=quick");
+        CHECK(Clock::now() - on_other < 1s);
+        const auto on_busy = Clock::now();
+        CHECK(busy[1].plain(1, "quick", "x") == "OK\t1\tuser=quick");
+        CHECK(Clock::now() - on_busy >= 1s); // it waited for the slow call to end
+        CHECK(busy[0].line() == "OK\t1\tuser=slow");
+        CHECK(Clock::now() - asked >= 2s);
     }
 }
