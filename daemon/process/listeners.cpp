@@ -86,6 +86,12 @@ std::expected<Sockets, std::string> open_sockets(RuntimeDir& runtime_dir, const 
     if (sockets.dovecot.empty())
         if (auto bound = bind_dovecot(sockets, config.dovecot); !bound)
             return std::unexpected(bound.error());
+    if (!sockets.dovecot.empty()) {
+        auto channel = server::handover::Channel::create();
+        if (!channel)
+            return std::unexpected(channel.error());
+        sockets.handover = std::move(*channel);
+    }
     return sockets;
 }
 
@@ -98,6 +104,7 @@ std::string Sockets::describe() const {
 
 void Sockets::close_all(bool remove_files) {
     mux.fd.reset();
+    handover.reset();
     for (auto& socket : dovecot) {
         if (remove_files && socket.bound_here && socket.fd)
             unlink(socket.name.c_str());
@@ -138,6 +145,11 @@ std::vector<server::Listener> worker_listeners(const Sockets& sockets, Generatio
         listener.make_session = [&generation, &identity](const server::Peer& peer) {
             return std::make_unique<frontends::dovecot::Session>(
                 *generation.authenticator, generation.dovecot, identity, peer);
+        };
+        listener.resume_session = [&generation, &identity](const server::Peer& peer,
+                                                           std::string_view state) {
+            return frontends::dovecot::Session::resume(*generation.authenticator,
+                                                       generation.dovecot, identity, peer, state);
         };
         listeners.push_back(std::move(listener));
     }

@@ -8,10 +8,12 @@
 #include "daemon/frontends/dovecot/session.hpp"
 #include "daemon/process/generation.hpp"
 #include "daemon/process/runtime_dir.hpp"
+#include "daemon/server/handover.hpp"
 #include "daemon/server/listener.hpp"
 #include "daemon/util/unique_fd.hpp"
 
 #include <expected>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,8 @@ struct OpenSocket {
 struct Sockets {
     OpenSocket mux;
     std::vector<OpenSocket> dovecot;
+    // With Dovecot-protocol listeners: how retiring workers pass idle connections on.
+    std::optional<server::handover::Channel> handover;
 
     Sockets() = default;
     Sockets(Sockets&&) noexcept = default;

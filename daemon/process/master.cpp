@@ -111,7 +111,7 @@ void Master::replace_workers(unsigned count) {
     const auto kill_at = Clock::now() + m_shutdown_timeout + std::chrono::seconds(1);
     for (auto& slot : m_slots)
         if (slot.pid > 0) {
-            kill(slot.pid, SIGTERM);
+            kill(slot.pid, SIGUSR1); // retire: hand idle connections to the new workers
             m_retiring.push_back({slot.pid, kill_at});
         }
     m_slots.assign(count, Slot{});

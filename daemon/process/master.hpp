@@ -20,8 +20,9 @@ struct MasterEvents {
     std::chrono::milliseconds tick_interval{0};
     std::function<void()> stopping; // SIGTERM/SIGINT arrived; workers are being stopped
     // SIGHUP: loads a new configuration and returns the new number of workers, or nullopt
-    // to keep the running ones. The master then replaces every worker: the old ones finish
-    // what they accepted while new ones take the listening socket.
+    // to keep the running ones. The master then replaces every worker: the old ones
+    // (SIGUSR1) finish what they accepted and hand their idle long-lived connections over
+    // while new ones take the listening sockets.
     std::function<std::optional<unsigned>()> reload;
 };
 

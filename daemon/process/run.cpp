@@ -103,12 +103,13 @@ int work(Generation& generation, const Sockets& sockets) {
     authenticator.on_worker_start();
     const auto max_requests = generation.config.worker_max_requests;
     frontends::dovecot::ProcessIdentity identity{std::to_string(getpid())};
-    server::EventLoop loop(worker_listeners(sockets, generation, identity), generation.loop,
-                           [&authenticator, max_requests] {
-                               return (max_requests != 0 &&
-                                       authenticator.requests() >= max_requests) ||
-                                      authenticator.wants_retirement();
-                           });
+    server::EventLoop loop(
+        worker_listeners(sockets, generation, identity), generation.loop,
+        [&authenticator, max_requests] {
+            return (max_requests != 0 && authenticator.requests() >= max_requests) ||
+                   authenticator.wants_retirement();
+        },
+        sockets.handover ? &*sockets.handover : nullptr);
     return loop.run();
 }
 

@@ -31,7 +31,7 @@ constexpr std::size_t k_read_chunk = 4096;
 util::UniqueFd make_signal_fd() {
     sigset_t signals;
     sigemptyset(&signals);
-    for (const int signal : {SIGTERM, SIGINT, SIGHUP, SIGCHLD})
+    for (const int signal : {SIGTERM, SIGINT, SIGHUP, SIGCHLD, SIGUSR1})
         sigaddset(&signals, signal);
     sigprocmask(SIG_BLOCK, &signals, nullptr);
     util::UniqueFd fd(signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC));
@@ -101,10 +101,10 @@ private:
 };
 
 EventLoop::EventLoop(std::vector<Listener> listeners, const LoopSettings& settings,
-                     std::function<bool()> should_retire)
+                     std::function<bool()> should_retire, const handover::Channel* handover)
     : m_listeners(std::move(listeners)), m_settings(settings),
-      m_should_retire(std::move(should_retire)), m_epoll(epoll_create1(EPOLL_CLOEXEC)),
-      m_signals(make_signal_fd()) {
+      m_should_retire(std::move(should_retire)), m_handover(handover),
+      m_epoll(epoll_create1(EPOLL_CLOEXEC)), m_signals(make_signal_fd()) {
     if (!m_epoll)
         fail("epoll_create1");
     epoll_event event{};
@@ -118,12 +118,17 @@ EventLoop::EventLoop(std::vector<Listener> listeners, const LoopSettings& settin
 void EventLoop::watch_listeners(bool on) {
     if (on == m_listening)
         return;
-    for (const auto& listener : m_listeners) {
+    std::vector<int> fds;
+    for (const auto& listener : m_listeners)
+        fds.push_back(listener.fd);
+    if (m_handover != nullptr)
+        fds.push_back(m_handover->receive.get());
+    for (const int fd : fds) {
         epoll_event event{};
         // Exclusive: one worker wakes per new connection, not all of them.
         event.events = EPOLLIN | EPOLLEXCLUSIVE;
-        event.data.fd = listener.fd;
-        if (epoll_ctl(m_epoll.get(), on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, listener.fd, &event) != 0)
+        event.data.fd = fd;
+        if (epoll_ctl(m_epoll.get(), on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fd, &event) != 0)
             fail("epoll_ctl(listen)");
     }
     m_listening = on;
@@ -145,7 +150,12 @@ int EventLoop::run() {
             if (const auto listener = std::ranges::find(m_listeners, fd, &Listener::fd);
                 listener != m_listeners.end()) {
                 if (m_listening)
-                    accept_ready(*listener);
+                    accept_ready(static_cast<std::size_t>(listener - m_listeners.begin()));
+                continue;
+            }
+            if (m_handover != nullptr && fd == m_handover->receive.get()) {
+                if (m_listening)
+                    adopt_ready();
                 continue;
             }
             const auto found = m_connections.find(fd);
@@ -171,7 +181,9 @@ void EventLoop::signal_ready() {
     signalfd_siginfo info{};
     while (::read(m_signals.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
         if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT)
-            begin_stop();
+            begin_stop(/*hand_over=*/false);
+        else if (info.ssi_signo == SIGUSR1)
+            begin_stop(/*hand_over=*/true);
         else if (info.ssi_signo == SIGCHLD)
             while (waitpid(-1, nullptr, WNOHANG) > 0) {
             }
@@ -180,15 +192,18 @@ void EventLoop::signal_ready() {
 
 void EventLoop::check_retirement() {
     if (!m_stopping && m_should_retire && m_should_retire())
-        begin_stop();
+        begin_stop(/*hand_over=*/true);
 }
 
-void EventLoop::begin_stop() {
+void EventLoop::begin_stop(bool hand_over) {
     if (m_stopping)
         return;
     m_stopping = true;
+    m_handing_over = hand_over && m_handover != nullptr;
     watch_listeners(false);
     m_stop_bound = Clock::now() + m_settings.shutdown_timeout;
+    if (m_handing_over)
+        hand_over_idle();
     std::vector<int> open;
     open.reserve(m_connections.size());
     for (const auto& [fd, connection] : m_connections)
@@ -197,7 +212,8 @@ void EventLoop::begin_stop() {
         settle(m_connections.at(fd)); // closes the idle ones, bounds the others
 }
 
-void EventLoop::accept_ready(const Listener& listener) {
+void EventLoop::accept_ready(std::size_t index) {
+    const auto& listener = m_listeners[index];
     const bool tcp = listener.kind == Listener::Kind::tcp;
     for (int accepted = 0; accepted < k_max_accepts_per_wake; ++accepted) {
         if (m_stopping) // the last request retired this worker: the listeners are gone
@@ -220,18 +236,105 @@ void EventLoop::accept_ready(const Listener& listener) {
             logging::log().warning("refused a connection from " + refusal + " on " + listener.name);
             continue; // closes it
         }
-        const int key = fd.get();
-        auto& connection = m_connections[key];
-        connection.fd = std::move(fd);
-        connection.session = listener.make_session(peer);
-        connection.last_input = Clock::now();
-        ConnectionOutput output(*this, connection);
-        connection.session->start(output);
-        // Clients write right after connecting: the bytes are usually here already, and a
-        // request answered at once never enters epoll.
-        read_ready(connection);
+        auto session = listener.make_session(peer);
+        open(std::move(fd), index, std::move(session), /*greet=*/true);
         check_retirement();
     }
+}
+
+// Connections a retiring worker handed over: checked against the listener's access rules
+// as they stand in this worker (a reload may have changed them), then served from here.
+void EventLoop::adopt_ready() {
+    for (int message = 0; message < 8 && !m_stopping; ++message) {
+        auto incoming = handover::receive(m_handover->receive.get());
+        if (incoming.empty())
+            return;
+        for (auto& connection : incoming) {
+            if (connection.listener >= m_listeners.size() ||
+                m_connections.size() >= m_settings.max_connections)
+                continue; // closes it
+            const auto& listener = m_listeners[connection.listener];
+            if (!listener.resume_session)
+                continue;
+            Peer peer;
+            if (listener.kind == Listener::Kind::tcp) {
+                sockaddr_storage remote{};
+                socklen_t length = sizeof remote;
+                if (getpeername(connection.fd.get(), reinterpret_cast<sockaddr*>(&remote),
+                                &length) != 0)
+                    continue;
+                peer = tcp_peer(connection.fd.get(), remote);
+            }
+            if (std::string refusal;
+                listener.admits && !listener.admits(connection.fd.get(), peer, refusal)) {
+                logging::log().warning("closed a connection handed over from " + refusal + " on " +
+                                       listener.name);
+                continue;
+            }
+            auto session = listener.resume_session(peer, connection.state);
+            if (session)
+                open(std::move(connection.fd), connection.listener, std::move(session),
+                     /*greet=*/false);
+        }
+    }
+}
+
+void EventLoop::open(util::UniqueFd fd, std::size_t listener, std::unique_ptr<Session> session,
+                     bool greet) {
+    const int key = fd.get();
+    auto& connection = m_connections[key];
+    connection.fd = std::move(fd);
+    connection.listener = static_cast<std::uint8_t>(listener);
+    connection.session = std::move(session);
+    connection.last_input = Clock::now();
+    if (greet) {
+        ConnectionOutput output(*this, connection);
+        connection.session->start(output);
+    }
+    // Clients write right after connecting: the bytes are usually here already, and a
+    // request answered at once never enters epoll.
+    read_ready(connection);
+}
+
+void EventLoop::hand_over_idle() {
+    std::vector<handover::Outgoing> batch;
+    std::vector<int> keys;
+    auto flush_batch = [&] {
+        if (batch.empty())
+            return;
+        if (handover::send(m_handover->send.get(), batch))
+            for (const int key : keys)
+                close(m_connections.at(key));
+        batch.clear(); // those not sent are closed as idle by settle()
+        keys.clear();
+    };
+    std::vector<int> open_fds;
+    for (const auto& [fd, connection] : m_connections)
+        open_fds.push_back(fd);
+    for (const int fd : open_fds) {
+        auto& connection = m_connections.at(fd);
+        if (connection.session->state() != Session::State::idle || !connection.writes.empty() ||
+            !connection.input.empty() || connection.closing || connection.read_closed)
+            continue;
+        auto state = connection.session->suspend();
+        if (!state)
+            continue;
+        batch.push_back({fd, connection.listener, std::move(*state)});
+        keys.push_back(fd);
+        if (batch.size() == handover::k_batch)
+            flush_batch();
+    }
+    flush_batch();
+}
+
+bool EventLoop::hand_over(Connection& connection) {
+    if (!connection.input.empty() || connection.closing || connection.read_closed)
+        return false;
+    auto state = connection.session->suspend();
+    if (!state)
+        return false;
+    const handover::Outgoing outgoing{connection.fd.get(), connection.listener, std::move(*state)};
+    return handover::send(m_handover->send.get(), std::span(&outgoing, 1));
 }
 
 void EventLoop::read_ready(Connection& connection) {
@@ -327,6 +430,9 @@ void EventLoop::settle(Connection& connection) {
     const auto state = connection.session->state();
     if (written && (connection.closing || connection.read_closed ||
                     (m_stopping && state == Session::State::idle))) {
+        // An idle connection of a retiring worker goes on in another one if it can.
+        if (m_handing_over && state == Session::State::idle)
+            hand_over(connection);
         close(connection);
         return;
     }

@@ -4,6 +4,7 @@
 // timer. A slow or silent client costs a descriptor and a timer, never the worker.
 #pragma once
 
+#include "daemon/server/handover.hpp"
 #include "daemon/server/listener.hpp"
 #include "daemon/util/secure_buffer.hpp"
 #include "daemon/util/unique_fd.hpp"
@@ -30,14 +31,17 @@ public:
     using Clock = std::chrono::steady_clock;
 
     // `should_retire` is asked after every event; once true the loop stops accepting and
-    // finishes as on SIGTERM.
+    // retires as on SIGUSR1. With a `handover` channel (shared by every worker), a retiring
+    // loop hands its idle connections to the other workers and takes those they hand over.
     EventLoop(std::vector<Listener> listeners, const LoopSettings& settings,
-              std::function<bool()> should_retire = {});
+              std::function<bool()> should_retire = {},
+              const handover::Channel* handover = nullptr);
     EventLoop(const EventLoop&) = delete;
     EventLoop& operator=(const EventLoop&) = delete;
 
-    // Serves until SIGTERM/SIGINT or retirement and the last connection is done; returns
-    // the exit status.
+    // Serves until SIGTERM/SIGINT (stop: idle connections are closed) or SIGUSR1 and
+    // retirement (idle connections are handed over), and the last connection is done;
+    // returns the exit status.
     int run();
 
 private:
@@ -48,6 +52,7 @@ private:
     };
     struct Connection {
         util::UniqueFd fd;
+        std::uint8_t listener = 0; // index into m_listeners
         std::unique_ptr<Session> session;
         util::SecureBuffer input;
         std::vector<Write> writes; // sorted by (due, order)
@@ -65,7 +70,14 @@ private:
     class ConnectionOutput;
 
     void watch_listeners(bool on);
-    void accept_ready(const Listener& listener);
+    void accept_ready(std::size_t listener);
+    void adopt_ready();
+    // A new connection's session is made: greeted, then read at once.
+    void open(util::UniqueFd fd, std::size_t listener, std::unique_ptr<Session> session,
+              bool greet);
+    // Hands idle connections over (all of them, or just this one), closing them here.
+    void hand_over_idle();
+    bool hand_over(Connection& connection);
     void read_ready(Connection& connection);
     void offer_input(Connection& connection);
     // After anything happened on the connection: writes what is due, closes it when it is
@@ -76,13 +88,15 @@ private:
     void set_timer(Connection& connection, Clock::time_point when);
     void expire_timers();
     void signal_ready();
-    void begin_stop();
+    void begin_stop(bool hand_over);
     void check_retirement();
     int wait_timeout_ms() const;
 
     std::vector<Listener> m_listeners;
     LoopSettings m_settings;
     std::function<bool()> m_should_retire;
+    const handover::Channel* m_handover;
+    bool m_handing_over = false; // stopping for a retirement: hand idle connections over
     util::UniqueFd m_epoll;
     util::UniqueFd m_signals;
     bool m_listening = false;

@@ -21,6 +21,10 @@ struct Listener {
     // who it was, for the log line. Empty: everybody may.
     std::function<bool(int fd, const Peer& peer, std::string& refusal)> admits;
     std::function<std::unique_ptr<Session>(const Peer& peer)> make_session;
+    // A session going on with a connection another worker handed over (its suspend()
+    // state); nullptr refuses it. Empty: this listener's sessions are never handed over.
+    std::function<std::unique_ptr<Session>(const Peer& peer, std::string_view state)>
+        resume_session;
 };
 
 } // namespace saslauthd::server

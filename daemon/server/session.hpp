@@ -69,6 +69,10 @@ public:
     // The most bytes the loop buffers unconsumed; a session that consumes none of a full
     // buffer is closed.
     virtual std::size_t max_input() const = 0;
+
+    // What an idle session needs to go on in another worker (server/handover.hpp), or
+    // nullopt when it cannot; the listener's resume_session takes it there.
+    virtual std::optional<std::string> suspend() const { return std::nullopt; }
 };
 
 } // namespace saslauthd::server

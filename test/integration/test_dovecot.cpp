@@ -480,4 +480,60 @@ TEST_SUITE("integration::dovecot") {
         CHECK(busy[0].line() == "OK\t1\tuser=slow");
         CHECK(Clock::now() - asked >= 2s);
     }
+
+    TEST_CASE("a reload hands idle connections to the new workers, mid-exchange ones after it") {
+        Fixture fixture;
+        Daemon daemon(fixture.dir, fixture.args());
+        REQUIRE(daemon.wait_ready());
+        const auto before = daemon.workers();
+        std::vector<Connection> idle;
+        for (int i = 0; i < 20; ++i)
+            idle.push_back(fixture.connect());
+        auto midway = fixture.connect();
+        midway.send("AUTH\t1\tLOGIN\tservice=smtp\n");
+        CHECK(midway.line() == "CONT\t1\tVXNlcm5hbWU6");
+
+        kill(daemon.pid(), SIGHUP);
+        CHECK(eventually(
+            [&] { return daemon.log().find("reloaded: 2 new workers") != std::string::npos; }));
+        // The exchange under way finishes where it began, then moves too.
+        midway.send("CONT\t1\t" + dovecot_client::base64("alice") + "\n");
+        CHECK(midway.line() == "CONT\t1\tUGFzc3dvcmQ6");
+        midway.send("CONT\t1\t" + dovecot_client::base64(k_test_password) + "\n");
+        CHECK(midway.line() == "OK\t1\tuser=alice");
+        CHECK(eventually([&] {
+            const auto now = daemon.workers();
+            return now.size() == 2 && std::ranges::none_of(before, [&](pid_t pid) {
+                       return std::ranges::find(now, pid) != now.end();
+                   });
+        }));
+        // Every connection outlived its worker and is served by a new one.
+        std::uint32_t id = 10;
+        for (auto& connection : idle) {
+            ++id;
+            CHECK(connection.plain(id, "alice", k_test_password) ==
+                  "OK\t" + std::to_string(id) + "\tuser=alice");
+        }
+        CHECK(midway.plain(2, "alice", k_test_password) == "OK\t2\tuser=alice");
+    }
+
+    TEST_CASE("a recycled worker hands its idle connections over, a stopping one closes them") {
+        Fixture fixture("worker_max_requests: 3\n");
+        Daemon daemon(fixture.dir, fixture.args({"-n", "1"}));
+        REQUIRE(daemon.wait_ready());
+        const auto first = daemon.workers();
+        auto connection = fixture.connect();
+        auto bystander = fixture.connect();
+        for (std::uint32_t id = 1; id <= 3; ++id)
+            CHECK(connection.plain(id, "alice", k_test_password) ==
+                  "OK\t" + std::to_string(id) + "\tuser=alice");
+        CHECK(eventually([&] {
+            const auto now = daemon.workers();
+            return now.size() == 1 && now != first;
+        }));
+        CHECK(connection.plain(4, "alice", k_test_password) == "OK\t4\tuser=alice");
+        CHECK(bystander.plain(1, "alice", k_test_password) == "OK\t1\tuser=alice");
+        CHECK(daemon.stop() == 0);
+        CHECK(bystander.wait_closed(1s));
+    }
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <sys/random.h>
 
 namespace saslauthd::frontends::dovecot {
@@ -41,6 +42,30 @@ Session::Session(auth::Authenticator& authenticator, const Settings& settings,
                  ProcessIdentity& identity, const server::Peer& peer)
     : m_authenticator(authenticator), m_settings(settings), m_identity(identity),
       m_peer(peer.description.empty() ? "a local client" : peer.description) {}
+
+std::unique_ptr<Session> Session::resume(auth::Authenticator& authenticator,
+                                         const Settings& settings, ProcessIdentity& identity,
+                                         const server::Peer& peer, std::string_view state) {
+    // "dovecot <minor>"
+    constexpr std::string_view k_prefix = "dovecot ";
+    if (!state.starts_with(k_prefix))
+        return nullptr;
+    unsigned minor = 0;
+    const auto digits = state.substr(k_prefix.size());
+    const auto [end, status] = std::from_chars(digits.data(), digits.data() + digits.size(), minor);
+    if (status != std::errc{} || end != digits.data() + digits.size())
+        return nullptr;
+    auto session = std::make_unique<Session>(authenticator, settings, identity, peer);
+    session->m_version_seen = session->m_handshake_done = true;
+    session->m_client_minor = minor;
+    return session;
+}
+
+std::optional<std::string> Session::suspend() const {
+    if (!m_handshake_done || m_partial_line || !m_requests.empty())
+        return std::nullopt;
+    return std::string("dovecot ") + std::to_string(m_client_minor);
+}
 
 void Session::start(server::Output& output) {
     output.send(pd::server_handshake(m_settings.mechanisms, m_identity.pid,

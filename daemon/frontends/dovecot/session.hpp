@@ -42,10 +42,18 @@ public:
     Session(auth::Authenticator& authenticator, const Settings& settings, ProcessIdentity& identity,
             const server::Peer& peer);
 
+    // A connection another worker handed over, from its suspend() state; nullptr when the
+    // state is not one of ours.
+    static std::unique_ptr<Session> resume(auth::Authenticator& authenticator,
+                                           const Settings& settings, ProcessIdentity& identity,
+                                           const server::Peer& peer, std::string_view state);
+
     void start(server::Output& output) override;
     std::size_t receive(std::string_view input, bool at_end, server::Output& output) override;
     State state() const override;
     std::size_t max_input() const override { return proto::dovecot::k_max_line + 1; }
+    // Between requests, after the handshake: the client's protocol version is all there is.
+    std::optional<std::string> suspend() const override;
 
 private:
     struct Request {
