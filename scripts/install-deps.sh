@@ -11,6 +11,7 @@ packages=(
     libmysqlcppconn-dev libargon2-dev mariadb-server mariadb-client sqlite3
     sasl2-bin whois python3 passwd systemd rpm
     clang libclang-rt-14-dev
+    postfix swaks libauthen-sasl-perl libdigest-hmac-perl dovecot-core gsasl msmtp
 )
 
 missing=()
@@ -28,8 +29,10 @@ if [ "$(id -u)" -ne 0 ]; then
     sudo=(sudo)
 fi
 
-# The tests start their own database servers: the packages must not start system ones. A
-# policy-rc.d that was already there (container images ship one) is left as it was.
+# The tests start their own database, mail and Dovecot servers: the packages must not start
+# system ones (postfix and dovecot-core install enabled units; debconf's noninteractive
+# frontend gives postfix the "Internet Site" defaults). A policy-rc.d that was already there
+# (container images ship one) is left as it was.
 policy=/usr/sbin/policy-rc.d
 remove_policy() {
     "${sudo[@]}" rm -f "$policy"
