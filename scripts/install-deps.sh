@@ -46,4 +46,13 @@ fi
 "${sudo[@]}" apt-get update -q
 "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y -q --no-install-recommends "${missing[@]}"
+# The servers are here for the tests, which run private instances: the system ones this
+# run installed must not start at the next boot either.
+declare -A service_of=([postfix]=postfix [dovecot-core]=dovecot [mariadb-server]=mariadb)
+for package in "${missing[@]}"; do
+    service=${service_of[$package]:-}
+    if [ -n "$service" ] && command -v systemctl >/dev/null; then
+        "${sudo[@]}" systemctl disable "$service" >/dev/null 2>&1 || true
+    fi
+done
 echo "install-deps: installed ${missing[*]}"

@@ -1,6 +1,5 @@
 #include "dovecot_fixture.hpp"
 
-#include "mariadb_fixture.hpp"
 #include "processes.hpp"
 
 #include <arpa/inet.h>
@@ -128,7 +127,7 @@ Server::Server(const harness::TempDir& dir, const std::vector<std::string>& pass
                Options options, const std::string& name)
     : m_dir(dir / name), m_config(m_dir + "/dovecot.conf"), m_passwd(m_dir + "/passwd"),
       m_socket(m_dir + "/auth-client"), m_log(m_dir + "/dovecot.log"),
-      m_port(mariadb_fixture::free_port()) {
+      m_port(harness::free_port()) {
     std::filesystem::create_directories(m_dir + "/run");
     std::filesystem::create_directories(m_dir + "/state");
     chmod(m_dir.c_str(), 0755);

@@ -198,4 +198,33 @@ std::string quote(const std::string& text) {
     return quoted + "'";
 }
 
+std::string insert_mailbox_rows(const std::vector<MailboxRow>& rows) {
+    std::string sql;
+    for (const auto& row : rows)
+        sql += "INSERT INTO mailbox (username, password, local_part, domain, active) VALUES (" +
+               quote(row.local_part + "@" + row.domain) + ", " +
+               (row.stored ? quote(*row.stored) : "NULL") + ", " + quote(row.local_part) + ", " +
+               quote(row.domain) + ", " + (row.active ? "1" : "0") + ");\n";
+    return sql;
+}
+
+std::string postfixadmin_setup(const std::vector<MailboxRow>& rows,
+                               const std::string& reader_password) {
+    const std::string reader = quote(reader_password);
+    return "CREATE DATABASE postfix;\n"
+           "USE postfix;\n"
+           "CREATE TABLE mailbox (\n"
+           "  username VARCHAR(255) NOT NULL,\n"
+           "  password VARCHAR(255) NULL,\n"
+           "  name VARCHAR(255) NOT NULL DEFAULT '',\n"
+           "  local_part VARCHAR(255) NOT NULL,\n"
+           "  domain VARCHAR(255) NOT NULL,\n"
+           "  active TINYINT(1) NOT NULL DEFAULT 1,\n"
+           "  PRIMARY KEY (username), KEY domain (domain)\n"
+           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;\n" +
+           insert_mailbox_rows(rows) + "CREATE USER 'sasl'@'127.0.0.1' IDENTIFIED BY " + reader +
+           ";\nCREATE USER 'sasl'@'localhost' IDENTIFIED BY " + reader +
+           ";\nGRANT SELECT ON postfix.mailbox TO 'sasl'@'127.0.0.1', 'sasl'@'localhost';\n";
+}
+
 } // namespace mariadb_fixture

@@ -11,8 +11,10 @@
 #include "harness.hpp"
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 namespace mariadb_fixture {
 
@@ -62,5 +64,21 @@ private:
 
 // `text` as a standard SQL string literal ('' for a quote): for execute() and for SQLite.
 std::string quote(const std::string& text);
+
+// postfixadmin's mailbox table, trimmed to what a lookup touches, and its usual query.
+inline constexpr const char* k_postfixadmin_select =
+    "SELECT password FROM mailbox WHERE username='%u@%r' AND active = '1'";
+struct MailboxRow {
+    std::string local_part;
+    std::string domain;
+    std::optional<std::string> stored; // nullopt: NULL
+    bool active = true;
+};
+// INSERTs of `rows` into mailbox (username is local_part@domain).
+std::string insert_mailbox_rows(const std::vector<MailboxRow>& rows);
+// Database postfix with the mailbox table holding `rows`, and a user 'sasl' (from 127.0.0.1
+// and localhost) with `reader_password` that may read it.
+std::string postfixadmin_setup(const std::vector<MailboxRow>& rows,
+                               const std::string& reader_password);
 
 } // namespace mariadb_fixture

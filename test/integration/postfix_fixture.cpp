@@ -1,6 +1,5 @@
 #include "postfix_fixture.hpp"
 
-#include "mariadb_fixture.hpp"
 #include "processes.hpp"
 
 #include <arpa/inet.h>
@@ -85,7 +84,7 @@ bool available() {
 Instance::Instance(const harness::TempDir& dir, const std::string& sasl_path, Options options,
                    const std::string& name)
     : m_dir(dir / name), m_config_dir(m_dir + "/config"), m_maillog(m_dir + "/maillog"),
-      m_port(mariadb_fixture::free_port()) {
+      m_port(harness::free_port()) {
     const passwd* owner = getpwnam("postfix");
     if (owner == nullptr)
         throw std::runtime_error("no user postfix");

@@ -16,19 +16,15 @@
 //   retries, the client sees 235. TCP: the write succeeds, the read gets EOF, the client gets
 //   454 4.7.0 Temporary authentication failure: Connection lost to authentication server;
 //   the session after that reconnects and gets 235.
+#include "dovecot_client.hpp"
 #include "dovecot_fixture.hpp"
 #include "harness.hpp"
 #include "postfix_fixture.hpp"
 
 #include <chrono>
-#include <cstring>
 #include <doctest/doctest.h>
-#include <poll.h>
 #include <regex>
 #include <string>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 #include <vector>
 
 using namespace harness;
@@ -59,69 +55,19 @@ AuthScenario alice_scenario(std::string advertised = "PLAIN LOGIN") {
     return scenario;
 }
 
-std::string base64(const std::string& data) {
-    static constexpr char k_alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    std::size_t i = 0;
-    for (; i + 2 < data.size(); i += 3) {
-        const unsigned n = static_cast<unsigned char>(data[i]) << 16 |
-                           static_cast<unsigned char>(data[i + 1]) << 8 |
-                           static_cast<unsigned char>(data[i + 2]);
-        for (const int shift : {18, 12, 6, 0})
-            out += k_alphabet[n >> shift & 63];
-    }
-    if (i + 1 == data.size()) {
-        const unsigned n = static_cast<unsigned char>(data[i]) << 16;
-        out += std::string{k_alphabet[n >> 18 & 63], k_alphabet[n >> 12 & 63], '=', '='};
-    } else if (i + 2 == data.size()) {
-        const unsigned n = static_cast<unsigned char>(data[i]) << 16 |
-                           static_cast<unsigned char>(data[i + 1]) << 8;
-        out += std::string{k_alphabet[n >> 18 & 63], k_alphabet[n >> 12 & 63],
-                           k_alphabet[n >> 6 & 63], '='};
-    }
-    return out;
-}
-
 // A tiny auth-client: the handshake, then one AUTH PLAIN with an initial response; returns
 // the server's reply line (without LF), or "" when none came within 5 s.
 std::string auth_plain(const std::string& socket_path, const std::string& user,
                        const std::string& password) {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    std::strncpy(address.sun_path, socket_path.c_str(), sizeof address.sun_path - 1);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        close(fd);
+    try {
+        auto connection = dovecot_client::Connection::unix_socket(socket_path);
+        connection.read_handshake();
+        connection.send("VERSION\t1\t2\nCPID\t1\nAUTH\t1\tPLAIN\tservice=smtp\tno-penalty\tresp=" +
+                        dovecot_client::plain_response(user, password) + "\n");
+        return connection.line().value_or("");
+    } catch (const std::exception&) {
         return {};
     }
-    const auto request = "VERSION\t1\t2\nCPID\t" + std::to_string(getpid()) +
-                         "\nAUTH\t1\tPLAIN\tservice=smtp\tno-penalty\tresp=" +
-                         base64(std::string(1, '\0') + user + '\0' + password) + "\n";
-    (void)!write(fd, request.data(), request.size());
-    std::string received;
-    const auto give_up = std::chrono::steady_clock::now() + 5s;
-    while (std::chrono::steady_clock::now() < give_up) {
-        // The reply follows the handshake's DONE line.
-        const auto done = received.find("DONE\n");
-        if (done != std::string::npos) {
-            const auto end = received.find('\n', done + 5);
-            if (end != std::string::npos) {
-                close(fd);
-                return received.substr(done + 5, end - done - 5);
-            }
-        }
-        pollfd readable{fd, POLLIN, 0};
-        if (poll(&readable, 1, 50) <= 0)
-            continue;
-        char buffer[4096];
-        const auto n = read(fd, buffer, sizeof buffer);
-        if (n <= 0)
-            break;
-        received.append(buffer, static_cast<std::size_t>(n));
-    }
-    close(fd);
-    return {};
 }
 
 postfix_fixture::Options one_long_lived_smtpd() {

@@ -40,8 +40,7 @@ constexpr const char* k_wrong_password = "Wrong battery 0";
 constexpr const char* k_service = "smtp";
 constexpr const char* k_realm = "example.org";
 
-constexpr const char* k_postfixadmin_select =
-    "SELECT password FROM mailbox WHERE username='%u@%r' AND active = '1'";
+using mariadb_fixture::k_postfixadmin_select;
 
 struct Vector {
     std::string label;
@@ -61,12 +60,7 @@ std::string vector_login(std::size_t index) {
     return std::string("v") + std::to_string(index);
 }
 
-struct User {
-    std::string local_part;
-    std::string domain;
-    std::optional<std::string> stored; // nullopt: NULL
-    bool active = true;
-};
+using User = mariadb_fixture::MailboxRow;
 
 std::vector<User> make_users(const std::vector<Vector>& vectors) {
     const auto alice = pam_fixture::sha512_hash(k_alice_password);
@@ -85,35 +79,6 @@ std::vector<User> make_users(const std::vector<Vector>& vectors) {
     return users;
 }
 
-std::string insert_users(const std::vector<User>& users) {
-    std::string sql;
-    for (const auto& user : users)
-        sql += "INSERT INTO mailbox (username, password, local_part, domain, active) VALUES (" +
-               quote(user.local_part + "@" + user.domain) + ", " +
-               (user.stored ? quote(*user.stored) : "NULL") + ", " + quote(user.local_part) + ", " +
-               quote(user.domain) + ", " + (user.active ? "1" : "0") + ");\n";
-    return sql;
-}
-
-// postfixadmin's table, trimmed to what a lookup touches.
-std::string mariadb_setup(const std::vector<User>& users) {
-    const std::string reader = quote(k_reader_password);
-    return "CREATE DATABASE postfix;\n"
-           "USE postfix;\n"
-           "CREATE TABLE mailbox (\n"
-           "  username VARCHAR(255) NOT NULL,\n"
-           "  password VARCHAR(255) NULL,\n"
-           "  name VARCHAR(255) NOT NULL DEFAULT '',\n"
-           "  local_part VARCHAR(255) NOT NULL,\n"
-           "  domain VARCHAR(255) NOT NULL,\n"
-           "  active TINYINT(1) NOT NULL DEFAULT 1,\n"
-           "  PRIMARY KEY (username), KEY domain (domain)\n"
-           ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;\n" +
-           insert_users(users) + "CREATE USER 'sasl'@'127.0.0.1' IDENTIFIED BY " + reader +
-           ";\nCREATE USER 'sasl'@'localhost' IDENTIFIED BY " + reader +
-           ";\nGRANT SELECT ON postfix.mailbox TO 'sasl'@'127.0.0.1', 'sasl'@'localhost';\n";
-}
-
 std::string sqlite_setup(const std::vector<User>& users) {
     return "CREATE TABLE mailbox (\n"
            "  username TEXT NOT NULL PRIMARY KEY,\n"
@@ -124,7 +89,7 @@ std::string sqlite_setup(const std::vector<User>& users) {
            "  active INTEGER NOT NULL DEFAULT 1\n"
            ");\n"
            "CREATE INDEX mailbox_domain ON mailbox (domain);\n" +
-           insert_users(users);
+           mariadb_fixture::insert_mailbox_rows(users);
 }
 
 // The users and vectors of one TEST_CASE.
@@ -135,7 +100,7 @@ struct Data {
 
 void start_with(Server& server, const Data& data) {
     server.start();
-    server.execute(mariadb_setup(data.users));
+    server.execute(mariadb_fixture::postfixadmin_setup(data.users, k_reader_password));
 }
 
 // The options in a TempDir of its own, so that several daemons can run side by side.

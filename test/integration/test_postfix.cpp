@@ -1,0 +1,234 @@
+// Postfix 3.7 with smtpd_sasl_type = dovecot in front of this daemon, driven by swaks: the
+// same scenarios the reference Dovecot passes (test_postfix_dovecot_reference.cpp), over the
+// UNIX socket and TCP, against the shadow, pam and sql backends; and what Postfix sees of a
+// reload, a restart and the penalty.
+#include "harness.hpp"
+#include "mariadb_fixture.hpp"
+#include "pam_fixture.hpp"
+#include "postfix_fixture.hpp"
+
+#include <algorithm>
+#include <csignal>
+#include <doctest/doctest.h>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+using namespace harness;
+using postfix_fixture::AuthScenario;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr const char* k_reader_password = "Sasl-reader-pw-7f3e9a";
+
+// The daemon with a Dovecot-protocol UNIX socket owned by postfix (as in Debian's chrooted
+// set-up, mode 0660) and a TCP listener on 127.0.0.1.
+struct Auth {
+    TempDir dir;
+    int port = free_port();
+    std::optional<Daemon> daemon;
+
+    // `shadow`: the lines of a shadow_file for -a shadow (empty for other backends).
+    Auth(const std::vector<std::string>& mechanism_args, std::string options,
+         const std::string& shadow = {}) {
+        if (!shadow.empty()) {
+            dir.write("shadow", shadow);
+            options += "\nshadow_file: " + (dir / "shadow");
+        }
+        dir.write("saslauthd.conf", options + "\ndovecot_listen: " + socket() +
+                                        ", 127.0.0.1:" + std::to_string(port) +
+                                        "\ndovecot_socket_owner: postfix\n"
+                                        "dovecot_socket_group: postfix\n");
+        args = mechanism_args;
+        args.insert(args.end(), {"-n", "2", "-O", dir / "saslauthd.conf"});
+        start();
+    }
+    void start() {
+        daemon.emplace(dir, args);
+        REQUIRE(daemon->wait_ready());
+    }
+    std::string socket() const { return dir / "auth"; }
+    std::string unix_path() const { return socket(); }
+    std::string inet_path() const { return "inet:127.0.0.1:" + std::to_string(port); }
+
+    std::vector<std::string> args;
+};
+
+AuthScenario scenario_for(const std::string& user, const std::string& password) {
+    AuthScenario scenario;
+    scenario.user = user;
+    scenario.password = password;
+    scenario.advertised = "PLAIN LOGIN";
+    return scenario;
+}
+
+postfix_fixture::Options one_long_lived_smtpd() {
+    postfix_fixture::Options options;
+    options.smtpd_process_limit = 1;
+    options.smtpd_overrides = {"max_idle=3600s", "max_use=1000"};
+    return options;
+}
+
+// Both transports in turn, each with a Postfix instance of its own.
+void for_each_transport(Auth& auth,
+                        const std::function<void(postfix_fixture::Instance&, bool tcp)>& check) {
+    for (const bool tcp : {false, true}) {
+        CAPTURE(tcp);
+        postfix_fixture::Instance postfix(auth.dir, tcp ? auth.inet_path() : auth.unix_path(), {},
+                                          tcp ? "postfix-tcp" : "postfix-unix");
+        postfix.start();
+        check(postfix, tcp);
+        postfix.stop();
+    }
+}
+
+} // namespace
+
+TEST_SUITE("integration::postfix") {
+
+    TEST_CASE("Postfix over UNIX and TCP to -a shadow: PLAIN and LOGIN, 235 and 535") {
+        if (!postfix_fixture::available())
+            return;
+        Auth auth({"-a", "shadow"}, "", shadow_line("alice") + shadow_line("bob", k_yescrypt_hash));
+        for_each_transport(auth, [&](postfix_fixture::Instance& postfix, bool) {
+            CHECK(postfix_fixture::ehlo_auth_line(postfix.port()) == "250-AUTH PLAIN LOGIN");
+            postfix_fixture::check_smtp_auth(postfix, scenario_for("alice", k_test_password));
+            postfix_fixture::check_smtp_auth(postfix, scenario_for("bob", k_test_password));
+            CHECK(postfix.wait_for_log("sasl_method=LOGIN, sasl_username=bob"));
+        });
+        auth.daemon->stop();
+        const auto log = auth.daemon->log();
+        CHECK(log.find("frontend=dovecot mech=PLAIN backend=shadow verdict=ok") !=
+              std::string::npos);
+        CHECK(log.find("frontend=dovecot mech=LOGIN backend=shadow verdict=bad_password") !=
+              std::string::npos);
+        CHECK(log.find(k_test_password) == std::string::npos);
+    }
+
+    TEST_CASE("Postfix to -a pam with pam_unix and a local user") {
+        if (!postfix_fixture::available() || !pam_fixture::have_root())
+            return;
+        const std::string password = "Pam horse 5";
+        const pam_fixture::TestUser user(password);
+        const pam_fixture::PamService service("auth required pam_unix.so nodelay\n"
+                                              "account required pam_unix.so\n");
+        Auth auth({"-a", "pam"}, "pam_service: " + service.name() + "\npenalty: no");
+        for_each_transport(auth, [&](postfix_fixture::Instance& postfix, bool) {
+            postfix_fixture::check_smtp_auth(postfix, scenario_for(user.name(), password));
+        });
+        auth.daemon->stop();
+        CHECK(auth.daemon->log().find("frontend=dovecot mech=PLAIN backend=pam verdict=ok") !=
+              std::string::npos);
+    }
+
+    TEST_CASE("Postfix to -a sql on MariaDB's postfixadmin mailbox table") {
+        if (!postfix_fixture::available() || !mariadb_fixture::available())
+            return;
+        const std::string password = "Alice's horse 9";
+        TempDir data;
+        mariadb_fixture::Server server(data, "db");
+        server.start();
+        server.execute(mariadb_fixture::postfixadmin_setup(
+            {{"alice", "example.org", "{SHA512-CRYPT}" + pam_fixture::sha512_hash(password)},
+             {"bob", "example.org", std::string("{PLAIN}") + password, false}},
+            k_reader_password));
+        Auth auth({"-a", "sql"},
+                  "sql_engine: mysql\nsql_hostnames: 127.0.0.1:" + std::to_string(server.port()) +
+                      "\nsql_database: postfix\nsql_user: sasl\nsql_passwd: " + k_reader_password +
+                      "\nsql_select: " + mariadb_fixture::k_postfixadmin_select);
+        for_each_transport(auth, [&](postfix_fixture::Instance& postfix, bool) {
+            auto scenario = scenario_for("alice@example.org", password);
+            scenario.unknown_user = "nobody@example.org";
+            postfix_fixture::check_smtp_auth(postfix, scenario);
+            // An inactive row is no login, with the same 535 as a wrong password.
+            const auto inactive =
+                postfix_fixture::swaks(postfix.port(), {"PLAIN", "bob@example.org", password});
+            CHECK(inactive.auth_code == 535);
+        });
+        auth.daemon->stop();
+        CHECK(auth.daemon->log().find("login=alice@example.org client=127.") != std::string::npos);
+    }
+
+    TEST_CASE("a reload costs Postfix nothing: idle connections move to the new workers") {
+        if (!postfix_fixture::available())
+            return;
+        Auth auth({"-a", "shadow"}, "", shadow_line("alice"));
+        for (const bool tcp : {false, true}) {
+            CAPTURE(tcp);
+            postfix_fixture::Instance postfix(auth.dir, tcp ? auth.inet_path() : auth.unix_path(),
+                                              one_long_lived_smtpd(),
+                                              tcp ? "reload-tcp" : "reload-unix");
+            postfix.start();
+            const auto result = postfix_fixture::auth_across_drop(
+                postfix, scenario_for("alice", k_test_password), [&] {
+                    const auto before = auth.daemon->workers();
+                    kill(auth.daemon->pid(), SIGHUP);
+                    CHECK(eventually([&] {
+                        const auto now = auth.daemon->workers();
+                        return now.size() == 2 && std::ranges::none_of(before, [&](pid_t pid) {
+                                   return std::ranges::find(now, pid) != now.end();
+                               });
+                    }));
+                });
+            INFO("first after:\n" << result.first_after.transcript);
+            CHECK(result.same_smtpd);
+            CHECK(result.before.auth_code == 235);
+            CHECK(result.first_after.auth_code == 235);
+            CHECK(result.second_after.auth_code == 235);
+            postfix.stop();
+        }
+    }
+
+    TEST_CASE("a restart over TCP costs each smtpd one 454, as with Dovecot, over UNIX nothing") {
+        if (!postfix_fixture::available())
+            return;
+        Auth auth({"-a", "shadow"}, "", shadow_line("alice"));
+        for (const bool tcp : {false, true}) {
+            CAPTURE(tcp);
+            postfix_fixture::Instance postfix(auth.dir, tcp ? auth.inet_path() : auth.unix_path(),
+                                              one_long_lived_smtpd(),
+                                              tcp ? "restart-tcp" : "restart-unix");
+            postfix.start();
+            const auto result = postfix_fixture::auth_across_drop(
+                postfix, scenario_for("alice", k_test_password), [&] {
+                    auth.daemon.reset(); // stops it
+                    auth.start();
+                });
+            INFO("first after:\n" << result.first_after.transcript);
+            CHECK(result.before.auth_code == 235);
+            CHECK(result.first_after.auth_code == (tcp ? 454 : 235));
+            CHECK(result.second_after.auth_code == 235);
+            postfix.stop();
+        }
+    }
+
+    TEST_CASE("rip= counts the penalty per SMTP client: one address slows, another does not") {
+        if (!postfix_fixture::available())
+            return;
+        Auth auth({"-a", "shadow"}, "penalty_initial_delay_ms: 1500", shadow_line("alice"));
+        postfix_fixture::Instance postfix(auth.dir, auth.unix_path());
+        postfix.start();
+        const auto attacker = postfix_fixture::next_client_address();
+        // Guesses at two logins from one address: the second waits for the first.
+        const auto first =
+            postfix_fixture::swaks(postfix.port(), {"PLAIN", "user1", "guess", "AUTH", attacker});
+        CHECK(first.auth_code == 535);
+        const auto second =
+            postfix_fixture::swaks(postfix.port(), {"PLAIN", "user2", "guess", "AUTH", attacker});
+        CHECK(second.auth_code == 535);
+        CHECK(second.elapsed >= 1500ms);
+        // Another client is not slowed, and neither is alice with her right password.
+        const auto other = postfix_fixture::swaks(postfix.port(), {"PLAIN", "user3", "guess"});
+        CHECK(other.auth_code == 535);
+        CHECK(other.elapsed < 1500ms);
+        const auto right = postfix_fixture::swaks(
+            postfix.port(), {"PLAIN", "alice", k_test_password, "AUTH", attacker});
+        CHECK(right.auth_code == 235);
+        CHECK(right.elapsed < 1500ms);
+        auth.daemon->stop();
+        CHECK(auth.daemon->log().find("client=" + attacker + " frontend=dovecot") !=
+              std::string::npos);
+    }
+}
