@@ -85,6 +85,9 @@ struct Config {
     unsigned long worker_max_requests = 10000;        // worker_max_requests, 0: never recycle
     std::string metrics_listen;                       // metrics_listen, host:port; empty: off
     unsigned max_connections = 1024;                  // max_connections, per worker
+    // core_dumps: off by default, so a crash leaves no core holding passwords or
+    // sql_passwd; on for debugging (secret buffers are still kept out of the core).
+    bool core_dumps = false;
     PenaltySettings penalty;
     DovecotSettings dovecot;
 

@@ -81,6 +81,10 @@ std::expected<void, ConfigError> read_limits(const backends::Options& options, C
     auto max_connections = options.get_integer("max_connections", config.max_connections, 1, 65536);
     if (!max_connections)
         return std::unexpected(max_connections.error());
+    auto core_dumps = options.get_bool("core_dumps", config.core_dumps);
+    if (!core_dumps)
+        return std::unexpected(core_dumps.error());
+    config.core_dumps = *core_dumps;
 
     config.request_timeout = seconds(*request_timeout);
     config.shutdown_timeout = seconds(*shutdown_timeout);

@@ -99,7 +99,7 @@ Outcome serve_connection(int fd, int stop_signals, auth::CredentialCache& cache)
 }
 
 [[noreturn]] void serve(util::UniqueFd listener, pid_t master, auth::CredentialCache& cache) {
-    const sigset_t stop = enter_helper_process();
+    const sigset_t stop = enter_helper_process("sasl-control");
     if (getppid() != master)
         _exit(0);
     std::signal(SIGHUP, SIG_IGN); // a reload is the master's; it flushes the cache itself

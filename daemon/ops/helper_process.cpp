@@ -4,7 +4,8 @@
 
 namespace saslauthd::ops {
 
-sigset_t enter_helper_process() {
+sigset_t enter_helper_process(const char* name) {
+    prctl(PR_SET_NAME, name);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     sigset_t stop;
     sigemptyset(&stop);

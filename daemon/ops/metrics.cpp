@@ -91,7 +91,7 @@ private:
 };
 
 [[noreturn]] void serve(const std::string& address, const Sources& sources) {
-    const sigset_t stop = enter_helper_process();
+    const sigset_t stop = enter_helper_process("sasl-metrics");
     try {
         Poco::Net::ServerSocket socket{Poco::Net::SocketAddress(address)};
         auto parameters =

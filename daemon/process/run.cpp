@@ -25,6 +25,12 @@ namespace saslauthd::process {
 
 namespace {
 
+// Core dumps hold whatever a process had in memory: off unless the admin asks (core_dumps:
+// yes). Every process forked later inherits the setting.
+void allow_core_dumps(bool allowed) {
+    prctl(PR_SET_DUMPABLE, allowed ? 1 : 0);
+}
+
 // Start-up problems reach the terminal (and the log when that is syslog), then exit 1.
 int startup_failure(const std::string& message, const Config& config) {
     std::cerr << "saslauthd: " << message << '\n';
@@ -92,6 +98,7 @@ std::optional<unsigned> reload(std::span<const std::string> args,
                                " takes effect only after a restart");
     if (tables.cache)
         tables.cache->flush_all(); // a reload may have changed users or backends
+    allow_core_dumps((*generation)->config.core_dumps);
     current = std::move(*generation);
     systemd::notify("READY=1");
     return std::max(current->config.workers, 1U);
@@ -181,6 +188,7 @@ int serve(std::unique_ptr<Generation> current, Tables& tables, std::span<const s
 } // namespace
 
 int run(int argc, char** argv) {
+    allow_core_dumps(false); // before the options file (sql_passwd) is read
     std::signal(SIGPIPE, SIG_IGN);
     const std::vector<std::string> args(argv, argv + argc);
     auto invocation = load_config(args);
@@ -202,6 +210,7 @@ int run(int argc, char** argv) {
     }
 
     const Config config = invocation->config;
+    allow_core_dumps(config.core_dumps);
     logging::setup(log_target(config), config.verbose);
     auto tables = make_tables(config);
     if (!tables)

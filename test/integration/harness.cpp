@@ -201,8 +201,12 @@ std::vector<pid_t> Daemon::workers() const {
     std::istringstream children(read_file("/proc/" + std::to_string(m_pid) + "/task/" +
                                           std::to_string(m_pid) + "/children"));
     pid_t child = 0;
-    while (children >> child)
-        result.push_back(child);
+    while (children >> child) {
+        // Helpers (sasl-control, sasl-metrics) name themselves; workers keep the name.
+        auto comm = read_file("/proc/" + std::to_string(child) + "/comm");
+        if (comm.starts_with("saslauthd"))
+            result.push_back(child);
+    }
     return result;
 }
 

@@ -81,6 +81,7 @@ public:
     bool running();
 
     pid_t pid() const { return m_pid; }
+    // The master's children that are workers (helpers such as sasl-control are not).
     std::vector<pid_t> workers() const;
     std::string socket_dir() const { return m_socket_dir; }
     std::string socket_path() const { return m_socket_dir + "/mux"; }
