@@ -286,7 +286,6 @@ void EventLoop::open(util::UniqueFd fd, std::size_t listener, std::unique_ptr<Se
     connection.fd = std::move(fd);
     connection.listener = static_cast<std::uint8_t>(listener);
     connection.session = std::move(session);
-    connection.last_input = Clock::now();
     if (greet) {
         ConnectionOutput output(*this, connection);
         connection.session->start(output);
@@ -362,8 +361,6 @@ void EventLoop::read_ready(Connection& connection) {
             return;
         }
     }
-    if (received)
-        connection.last_input = Clock::now();
     if (received || connection.read_closed)
         offer_input(connection);
     else
@@ -437,6 +434,12 @@ void EventLoop::settle(Connection& connection) {
         return;
     }
 
+    const bool awaiting =
+        state == Session::State::awaiting_bytes && !connection.read_closed && !connection.closing;
+    if (awaiting && !connection.awaiting)
+        connection.awaiting_since = now;
+    connection.awaiting = awaiting;
+
     std::uint32_t events = 0;
     if (!connection.read_closed && !connection.closing)
         events |= EPOLLIN;
@@ -460,8 +463,8 @@ void EventLoop::settle(Connection& connection) {
         when = connection.blocked_since + m_settings.request_timeout;
     else if (!written)
         when = connection.writes.front().due;
-    if (state == Session::State::awaiting_bytes && !connection.read_closed && !connection.closing)
-        when = std::min(when, connection.last_input + m_settings.request_timeout);
+    if (awaiting)
+        when = std::min(when, connection.awaiting_since + m_settings.request_timeout);
     if (m_stopping)
         when = std::min(when, m_stop_bound);
     set_timer(connection, when);
@@ -493,12 +496,11 @@ void EventLoop::expire_timers() {
         auto& connection = m_connections.at(fd);
         m_timers.erase(m_timers.begin());
         connection.timer = Clock::time_point::max();
-        const bool awaiting = connection.session->state() == Session::State::awaiting_bytes &&
-                              !connection.read_closed && !connection.closing;
         if (connection.blocked && now >= connection.blocked_since + m_settings.request_timeout) {
             logging::log().debug("closed a connection that did not read its reply in time");
             close(connection);
-        } else if (awaiting && now >= connection.last_input + m_settings.request_timeout) {
+        } else if (connection.awaiting &&
+                   now >= connection.awaiting_since + m_settings.request_timeout) {
             if (!connection.input.empty())
                 logging::log().debug("closed a connection that sent an incomplete request in "
                                      "time");

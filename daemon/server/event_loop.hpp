@@ -63,7 +63,10 @@ private:
         bool blocked = false; // the socket's buffer is full
         bool watched = false; // in epoll
         std::uint32_t events = 0;
-        Clock::time_point last_input;
+        // Since when the session has been awaiting bytes: its request timeout runs from here,
+        // however the bytes trickle in.
+        Clock::time_point awaiting_since;
+        bool awaiting = false;
         Clock::time_point blocked_since;
         Clock::time_point timer = Clock::time_point::max(); // in m_timers unless max
     };

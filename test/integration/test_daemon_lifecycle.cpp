@@ -149,6 +149,29 @@ TEST_SUITE("integration::daemon") {
         CHECK(std::chrono::steady_clock::now() - started >= 900ms);
     }
 
+    TEST_CASE("a client trickling its request a byte at a time is closed at the same deadline") {
+        Fixture fixture("request_timeout: 1\n");
+        Daemon daemon(fixture.dir, fixture.args({"-n", "1"}));
+        REQUIRE(daemon.wait_ready());
+        raw::Connection slow(daemon.socket_path());
+        const auto request = raw::request({"alice", k_test_password, "imap", ""});
+        const auto started = std::chrono::steady_clock::now();
+        bool closed = false;
+        for (std::size_t i = 0; i < request.size() - 1 && !closed; ++i) {
+            try {
+                slow.send(request.substr(i, 1));
+            } catch (const std::exception&) {
+                break; // the server closed it already
+            }
+            closed = slow.wait_closed(300ms);
+        }
+        CHECK((closed || slow.wait_closed(2s)));
+        const auto took = std::chrono::steady_clock::now() - started;
+        CHECK(took >= 900ms);
+        CHECK(took < 2500ms);
+        CHECK(authenticates(daemon.socket_path(), "alice", k_test_password));
+    }
+
     TEST_CASE("a killed worker is replaced and the others keep answering") {
         Fixture fixture;
         Daemon daemon(fixture.dir, fixture.args({"-n", "3"}));
