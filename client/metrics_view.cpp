@@ -90,6 +90,7 @@ std::string readable_metrics(std::string_view openmetrics) {
     double sum = 0;
     std::string buckets;
     std::string restarts = "0";
+    std::string evicted = "0";
     double lookups = 0;
     std::string lookup_results; // only with the cache on
     std::string delayed;        // only with the penalty on
@@ -103,6 +104,8 @@ std::string readable_metrics(std::string_view openmetrics) {
             rejected += sample.value;
         } else if (sample.name == "saslauthd_worker_restarts_total") {
             restarts = number(sample.value);
+        } else if (sample.name == "saslauthd_connections_evicted_total") {
+            evicted = number(sample.value);
         } else if (sample.name == "saslauthd_request_duration_seconds_bucket") {
             buckets += "  <= " + sample.label("le") + " s: " + number(sample.value) + "\n";
         } else if (sample.name == "saslauthd_request_duration_seconds_count") {
@@ -127,10 +130,12 @@ std::string readable_metrics(std::string_view openmetrics) {
             text += (text.empty() ? "" : ", ") + key + " " + number(value);
         return text;
     };
-    std::string text =
-        "requests: " + number(total) + " (" + listed(verdicts) + ")\n" +
-        "by front end: " + listed(frontends) + "\n" + "rejected requests: " + number(rejected) +
-        "\n" + "worker restarts: " + restarts + "\n" + "mean time to a verdict: " + mean + "\n";
+    std::string text = "requests: " + number(total) + " (" + listed(verdicts) + ")\n" +
+                       "by front end: " + listed(frontends) + "\n" +
+                       "rejected requests: " + number(rejected) + "\n" +
+                       "worker restarts: " + restarts + "\n" +
+                       "connections closed to make room: " + evicted + "\n" +
+                       "mean time to a verdict: " + mean + "\n";
     if (!lookup_results.empty())
         text += "cache lookups: " + number(lookups) + " (" + lookup_results + ")\n";
     if (!delayed.empty()) {

@@ -26,6 +26,8 @@ struct RequestCounters {
     std::array<std::atomic<std::uint64_t>, k_latency_bounds_ms.size() + 1> latency_buckets{};
     std::atomic<std::uint64_t> latency_sum_us{0};
     std::atomic<std::uint64_t> worker_restarts{0}; // written by the master
+    // Connections closed to make room at max_connections (written by the event loops).
+    std::atomic<std::uint64_t> connections_evicted{0};
 
     void record_latency(std::chrono::microseconds elapsed) noexcept;
 

@@ -134,6 +134,9 @@ std::string render(const Sources& sources) {
                counters.rejected_by(frontend));
     append_counter(text, "saslauthd_worker_restarts", "Workers started after the first ones.",
                    counters.worker_restarts.load());
+    append_counter(text, "saslauthd_connections_evicted",
+                   "Inactive connections closed to make room at max_connections.",
+                   counters.connections_evicted.load());
     text += "# TYPE saslauthd_request_duration_seconds histogram\n";
     text += "# HELP saslauthd_request_duration_seconds Time to a verdict.\n";
     std::uint64_t cumulative = 0;

@@ -25,15 +25,13 @@ make_chain(const Config& config) {
     return chain;
 }
 
-// Enough descriptors for the configured connections, leaving some for backends.
+// Enough descriptors for the configured connections, leaving some for backends, listeners
+// and the log (run() raised the soft limit to the hard one first).
 unsigned connection_limit(unsigned wanted) {
     constexpr rlim_t k_reserved = 64;
     rlimit limit{};
     if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
         return wanted;
-    limit.rlim_cur = limit.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &limit);
-    getrlimit(RLIMIT_NOFILE, &limit);
     if (limit.rlim_cur <= k_reserved * 2)
         return std::min<unsigned>(wanted, 16);
     return static_cast<unsigned>(std::min<rlim_t>(wanted, limit.rlim_cur - k_reserved));
@@ -94,6 +92,7 @@ make_generation(Invocation invocation, const auth::SharedTables& tables) {
     auto generation = std::make_unique<Generation>();
     const auto& config = invocation.config;
     generation->loop = loop_settings(config);
+    generation->loop.evictions = &tables.counters.connections_evicted;
     generation->cyrus = cyrus_settings(config);
     generation->dovecot = std::move(*dovecot);
     generation->mux_access =

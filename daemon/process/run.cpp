@@ -18,12 +18,26 @@
 #include <iostream>
 #include <optional>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 namespace saslauthd::process {
 
 namespace {
+
+// Each open connection costs a descriptor: take all the kernel allows this process (systemd
+// sets LimitNOFILE= in the unit), and say so.
+void raise_descriptor_limit() {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max)
+        return;
+    const auto before = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) == 0)
+        logging::log().information("descriptor limit raised from " + std::to_string(before) +
+                                   " to the hard limit, " + std::to_string(limit.rlim_max));
+}
 
 // Core dumps hold whatever a process had in memory: off unless the admin asks (core_dumps:
 // yes). Every process forked later inherits the setting.
@@ -212,6 +226,7 @@ int run(int argc, char** argv) {
     const Config config = invocation->config;
     allow_core_dumps(config.core_dumps);
     logging::setup(log_target(config), config.verbose);
+    raise_descriptor_limit();
     auto tables = make_tables(config);
     if (!tables)
         return startup_failure(tables.error(), config);

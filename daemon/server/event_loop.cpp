@@ -218,8 +218,8 @@ void EventLoop::accept_ready(std::size_t index) {
     for (int accepted = 0; accepted < k_max_accepts_per_wake; ++accepted) {
         if (m_stopping) // the last request retired this worker: the listeners are gone
             return;
-        if (m_connections.size() >= m_settings.max_connections) {
-            watch_listeners(false);
+        if (m_connections.size() >= m_settings.max_connections && !make_room()) {
+            watch_listeners(false); // until a connection closes
             return;
         }
         sockaddr_storage remote{};
@@ -227,6 +227,10 @@ void EventLoop::accept_ready(std::size_t index) {
         util::UniqueFd fd(accept4(listener.fd, tcp ? reinterpret_cast<sockaddr*>(&remote) : nullptr,
                                   tcp ? &length : nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
         if (!fd) {
+            if ((errno == EMFILE || errno == ENFILE) && make_room())
+                continue; // a descriptor is free again
+            if (errno == EMFILE || errno == ENFILE)
+                watch_listeners(false);
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
                 logging::log().warning(util::system_error("accept on " + listener.name));
             return;
@@ -326,6 +330,33 @@ void EventLoop::hand_over_idle() {
     flush_batch();
 }
 
+bool EventLoop::make_room() {
+    Connection* oldest = nullptr;
+    for (auto& [fd, connection] : m_connections) {
+        if (connection.session->state() == Session::State::busy || !connection.writes.empty() ||
+            connection.closing)
+            continue;
+        if (oldest == nullptr || connection.active_at < oldest->active_at)
+            oldest = &connection;
+    }
+    if (oldest == nullptr)
+        return false;
+    close(*oldest);
+    if (m_settings.evictions != nullptr)
+        m_settings.evictions->fetch_add(1, std::memory_order_relaxed);
+    // One line a second at most: an attacker opening connections must not flood the log.
+    ++m_evicted_unlogged;
+    const auto now = Clock::now();
+    if (now - m_eviction_logged >= std::chrono::seconds(1)) {
+        logging::log().warning("at max_connections (" + std::to_string(m_settings.max_connections) +
+                               "): closed the " + std::to_string(m_evicted_unlogged) +
+                               " longest inactive connection(s) to serve new ones");
+        m_evicted_unlogged = 0;
+        m_eviction_logged = now;
+    }
+    return true;
+}
+
 bool EventLoop::hand_over(Connection& connection) {
     if (!connection.input.empty() || connection.closing || connection.read_closed)
         return false;
@@ -419,6 +450,7 @@ void EventLoop::settle(Connection& connection) {
         return;
     }
     const auto now = Clock::now();
+    connection.active_at = now;
     if (!flush(connection, now)) {
         close(connection);
         return;

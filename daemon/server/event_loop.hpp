@@ -9,6 +9,7 @@
 #include "daemon/util/secure_buffer.hpp"
 #include "daemon/util/unique_fd.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -23,7 +24,10 @@ namespace saslauthd::server {
 struct LoopSettings {
     std::chrono::milliseconds request_timeout{5000};  // for a session awaiting bytes
     std::chrono::milliseconds shutdown_timeout{5000}; // for busy sessions once stopping
+    // At this many connections a new one takes the place of the longest inactive one that
+    // is not in the middle of an exchange; only when there is none does accepting wait.
     unsigned max_connections = 1024;
+    std::atomic<std::uint64_t>* evictions = nullptr; // counted here (shared memory) if set
 };
 
 class EventLoop {
@@ -67,6 +71,7 @@ private:
         // however the bytes trickle in.
         Clock::time_point awaiting_since;
         bool awaiting = false;
+        Clock::time_point active_at; // the last time anything happened on it
         Clock::time_point blocked_since;
         Clock::time_point timer = Clock::time_point::max(); // in m_timers unless max
     };
@@ -80,6 +85,8 @@ private:
               bool greet);
     // Hands idle connections over (all of them, or just this one), closing them here.
     void hand_over_idle();
+    // Closes the longest inactive connection that is not busy; false when there is none.
+    bool make_room();
     bool hand_over(Connection& connection);
     void read_ready(Connection& connection);
     void offer_input(Connection& connection);
@@ -106,6 +113,8 @@ private:
     bool m_stopping = false;
     Clock::time_point m_stop_bound = Clock::time_point::max();
     std::uint64_t m_write_order = 0;
+    std::uint64_t m_evicted_unlogged = 0;
+    Clock::time_point m_eviction_logged;
     std::unordered_map<int, Connection> m_connections;
     std::set<std::pair<Clock::time_point, int>> m_timers;
 };

@@ -172,6 +172,29 @@ TEST_SUITE("integration::daemon") {
         CHECK(authenticates(daemon.socket_path(), "alice", k_test_password));
     }
 
+    // The probe that found it: limit 128 on -n 1 and 300 stalled clients answered nobody.
+    // With so few descriptors a worker keeps 16 connections (generation.cpp).
+    TEST_CASE("out of descriptors, the longest inactive connections make room for new ones") {
+        Fixture fixture("request_timeout: 60\n");
+        Daemon daemon(fixture.dir, fixture.args({"-n", "1"}),
+                      {"/usr/bin/prlimit", "--nofile=100:128", "--"});
+        REQUIRE(daemon.wait_ready());
+        CHECK(daemon.log().find("descriptor limit raised from 100 to the hard limit, 128") !=
+              std::string::npos);
+        std::vector<raw::Connection> stalled;
+        for (int i = 0; i < 300; ++i) {
+            stalled.emplace_back(daemon.socket_path());
+            stalled.back().send(std::string("\x00\x05", 2) + "al");
+        }
+        const auto started = std::chrono::steady_clock::now();
+        for (int i = 0; i < 2; ++i)
+            CHECK(authenticates(daemon.socket_path(), "alice", k_test_password));
+        CHECK(std::chrono::steady_clock::now() - started < 3s);
+        CHECK(eventually([&] {
+            return daemon.log().find("at max_connections (16): closed the") != std::string::npos;
+        }));
+    }
+
     TEST_CASE("a killed worker is replaced and the others keep answering") {
         Fixture fixture;
         Daemon daemon(fixture.dir, fixture.args({"-n", "3"}));

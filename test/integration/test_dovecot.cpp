@@ -259,6 +259,24 @@ TEST_SUITE("integration::dovecot") {
                   "OK\t" + std::to_string(i + 1) + "\tuser=alice");
     }
 
+    TEST_CASE("out of descriptors, idle connections make room for a new one") {
+        Fixture fixture;
+        // 128 descriptors leave a worker 16 connections (generation.cpp).
+        Daemon daemon(fixture.dir, fixture.args({"-n", "1"}),
+                      {"/usr/bin/prlimit", "--nofile=128:128", "--"});
+        REQUIRE(daemon.wait_ready());
+        std::vector<Connection> idle;
+        for (int i = 0; i < 40; ++i) {
+            idle.push_back(Connection::unix_socket(fixture.auth_path()));
+            if (i < 16)
+                idle.back().hello();
+        }
+        auto fresh = Connection::unix_socket(fixture.auth_path());
+        fresh.hello();
+        CHECK(fresh.plain(1, "alice", k_test_password) == "OK\t1\tuser=alice");
+        CHECK(daemon.log().find("at max_connections (16)") != std::string::npos);
+    }
+
     TEST_CASE("TCP: loopback may connect by default, others only when dovecot_allow lists them") {
         {
             Fixture fixture;
