@@ -1,0 +1,6 @@
+# The fuzz targets, one line each: NAME and the project libraries fuzz/fuzz_NAME.cpp links.
+# NAME's seed corpus is fuzz/corpus/NAME/. fuzz/CMakeLists.txt calls this with a function that
+# declares a libFuzzer binary, test/CMakeLists.txt with one that declares the corpus replay.
+function(saslauthd_fuzz_targets declare)
+    cmake_language(CALL ${declare} decode_request saslproto)
+endfunction()
