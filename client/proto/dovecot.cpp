@@ -32,11 +32,13 @@ std::expected<ClientCommand, std::string> parse_auth(const std::vector<std::stri
     const auto id = request_id(fields, "AUTH");
     if (!id)
         return std::unexpected(id.error());
-    if (fields.size() < 3 || fields[2].empty())
+    if (fields.size() < 3)
         return std::unexpected("AUTH without a mechanism");
     Auth auth;
     auth.id = *id;
     auth.mechanism = unescape(fields[2]);
+    if (auth.mechanism.empty()) // also a field such as "\001" that unescapes to nothing
+        return std::unexpected("AUTH without a mechanism");
     bool has_service = false;
     for (std::size_t i = 3; i < fields.size(); ++i) {
         const auto field = fields[i];
@@ -182,9 +184,10 @@ std::expected<ClientCommand, std::string> parse_client_line(std::string_view lin
         return Version{*major, *minor};
     }
     if (command == "CPID") {
-        if (fields.size() < 2 || fields[1].empty())
+        auto pid = fields.size() < 2 ? std::string() : unescape(fields[1]);
+        if (pid.empty())
             return std::unexpected("CPID without a process id");
-        return Cpid{unescape(fields[1])};
+        return Cpid{std::move(pid)};
     }
     return UnknownCommand{unescape(command)};
 }

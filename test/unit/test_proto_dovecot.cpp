@@ -246,6 +246,8 @@ TEST_SUITE("proto::dovecot") {
     TEST_CASE("AUTH without a mechanism is refused") {
         CHECK(error_of("AUTH\t1") == "AUTH without a mechanism");
         CHECK(error_of("AUTH\t1\t\tservice=smtp") == "AUTH without a mechanism");
+        // A lone trailing \001 is dropped, so this field is empty once unescaped.
+        CHECK(error_of("AUTH\t6\t\001\tservice=smtp") == "AUTH without a mechanism");
     }
 
     TEST_CASE("request ids: 1 to 2^32-1 in decimal, for AUTH, CONT and CANCEL") {
@@ -303,6 +305,7 @@ TEST_SUITE("proto::dovecot") {
         CHECK(parsed_as<dc::Cpid>("CPID\t4242").pid == "4242");
         CHECK(error_of("CPID") == "CPID without a process id");
         CHECK(error_of("CPID\t") == "CPID without a process id");
+        CHECK(error_of("CPID\t\001") == "CPID without a process id");
     }
 
     TEST_CASE("an unknown command is no error, for the caller to decide") {
