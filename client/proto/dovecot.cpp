@@ -236,7 +236,7 @@ std::string client_handshake(unsigned pid) {
 std::string auth_line(std::uint32_t id, std::string_view mechanism, std::string_view service,
                       std::string_view remote_ip, std::optional<std::string_view> response_base64) {
     std::string line = std::string("AUTH\t").append(std::to_string(id)).append("\t");
-    line.append(mechanism);
+    line.append(escape(mechanism)); // parse_client_line unescapes it
     append_field(line, "service", service);
     append_field(line, "lip", "127.0.0.1");
     append_field(line, "rip", remote_ip);

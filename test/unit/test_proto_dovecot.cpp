@@ -397,6 +397,11 @@ TEST_SUITE("proto::dovecot") {
         CHECK(without_response.service == "sm\ttp");
         CHECK(without_response.remote_ip.empty());
         CHECK_FALSE(without_response.response);
+
+        // The mechanism is escaped like every other value, so a TAB stays inside it.
+        const auto odd = dc::auth_line(9, "PL\tAIN", "smtp", "", std::nullopt);
+        CHECK(odd == "AUTH\t9\tPL\001tAIN\tservice=smtp\tlip=127.0.0.1\trip=\n");
+        CHECK(parsed_as<dc::Auth>(lines_of(odd).at(0)).mechanism == "PL\tAIN");
     }
 
     TEST_CASE("client_cont_line parses back, also with empty data") {
