@@ -3,4 +3,7 @@
 # declares a libFuzzer binary, test/CMakeLists.txt with one that declares the corpus replay.
 function(saslauthd_fuzz_targets declare)
     cmake_language(CALL ${declare} decode_request saslproto)
+    cmake_language(CALL ${declare} control_request saslproto)
+    cmake_language(CALL ${declare} base64 saslproto)
+    cmake_language(CALL ${declare} dovecot_lines saslproto)
 endfunction()
