@@ -10,7 +10,6 @@ packages=(
     libpam0g-dev libpam-pwdfile libsasl2-dev libsasl2-modules
     libmysqlcppconn-dev libargon2-dev mariadb-server mariadb-client sqlite3
     sasl2-bin whois python3 passwd systemd rpm
-    clang libclang-rt-14-dev
     postfix swaks libauthen-sasl-perl libdigest-hmac-perl dovecot-core gsasl msmtp
 )
 

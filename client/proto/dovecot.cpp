@@ -32,11 +32,13 @@ std::expected<ClientCommand, std::string> parse_auth(const std::vector<std::stri
     const auto id = request_id(fields, "AUTH");
     if (!id)
         return std::unexpected(id.error());
-    if (fields.size() < 3 || fields[2].empty())
+    if (fields.size() < 3)
         return std::unexpected("AUTH without a mechanism");
     Auth auth;
     auth.id = *id;
     auth.mechanism = unescape(fields[2]);
+    if (auth.mechanism.empty()) // also a field such as "\001" that unescapes to nothing
+        return std::unexpected("AUTH without a mechanism");
     bool has_service = false;
     for (std::size_t i = 3; i < fields.size(); ++i) {
         const auto field = fields[i];
@@ -182,9 +184,10 @@ std::expected<ClientCommand, std::string> parse_client_line(std::string_view lin
         return Version{*major, *minor};
     }
     if (command == "CPID") {
-        if (fields.size() < 2 || fields[1].empty())
+        auto pid = fields.size() < 2 ? std::string() : unescape(fields[1]);
+        if (pid.empty())
             return std::unexpected("CPID without a process id");
-        return Cpid{unescape(fields[1])};
+        return Cpid{std::move(pid)};
     }
     return UnknownCommand{unescape(command)};
 }
@@ -233,7 +236,7 @@ std::string client_handshake(unsigned pid) {
 std::string auth_line(std::uint32_t id, std::string_view mechanism, std::string_view service,
                       std::string_view remote_ip, std::optional<std::string_view> response_base64) {
     std::string line = std::string("AUTH\t").append(std::to_string(id)).append("\t");
-    line.append(mechanism);
+    line.append(escape(mechanism)); // parse_client_line unescapes it
     append_field(line, "service", service);
     append_field(line, "lip", "127.0.0.1");
     append_field(line, "rip", remote_ip);
