@@ -83,7 +83,7 @@ struct Config {
     std::chrono::milliseconds shutdown_timeout{5000}; // shutdown_timeout, seconds
     std::size_t max_field = 8192;                     // max_field_length, bytes
     unsigned long worker_max_requests = 10000;        // worker_max_requests, 0: never recycle
-    std::string metrics_listen;                       // metrics_listen, host:port; empty: off
+    std::optional<Endpoint> metrics_listen;           // metrics_listen, address:port
     unsigned max_connections = 1024;                  // max_connections, per worker
     // core_dumps: off by default, so a crash leaves no core holding passwords or
     // sql_passwd; on for debugging (secret buffers are still kept out of the core).

@@ -147,20 +147,15 @@ std::expected<void, ConfigError> read_penalty_options(const backends::Options& o
     return {};
 }
 
-// host:port of the metrics listener; checked here so a typo stops the start.
+// address:port of the metrics listener; checked here so a typo stops the start.
 std::expected<void, ConfigError> read_metrics(const backends::Options& options, Config& config) {
     const auto* listen = options.find("metrics_listen");
     if (listen == nullptr)
         return {};
-    const auto colon = listen->value.rfind(':');
-    const auto port =
-        colon == std::string::npos
-            ? std::optional<unsigned long long>()
-            : parse_number(std::string_view(listen->value).substr(colon + 1), 1, 65535);
-    if (colon == std::string::npos || colon == 0 || !port)
-        return std::unexpected(
-            listen->error("'" + listen->value + "' is not host:port; write e.g. 127.0.0.1:9101"));
-    config.metrics_listen = listen->value;
+    auto endpoint = parse_endpoint(listen->value);
+    if (!endpoint)
+        return std::unexpected(listen->error(endpoint.error()));
+    config.metrics_listen = std::move(*endpoint);
     return {};
 }
 

@@ -2,13 +2,8 @@
 
 #include "daemon/logging/logging.hpp"
 #include "daemon/ops/helper_process.hpp"
+#include "daemon/server/event_loop.hpp"
 
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
 #include <csignal>
 #include <cstdio>
 #include <unistd.h>
@@ -58,57 +53,48 @@ std::string bound_label(double bound) {
     return buffer;
 }
 
-class MetricsHandler : public Poco::Net::HTTPRequestHandler {
+// One HTTP/1.x request per connection: the request line and headers (up to 8 KiB) within
+// the request timeout, then the answer and close.
+class Session final : public server::Session {
 public:
-    explicit MetricsHandler(const Sources& sources) : m_sources(sources) {}
-    void handleRequest(Poco::Net::HTTPServerRequest& request,
-                       Poco::Net::HTTPServerResponse& response) override {
-        if (request.getURI() != "/metrics" || request.getMethod() != "GET") {
-            response.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_NOT_FOUND);
-            response.send() << "try GET /metrics\n";
-            return;
+    explicit Session(const Sources& sources) : m_sources(sources) {}
+
+    std::size_t receive(std::string_view input, bool at_end, server::Output& output) override {
+        if (m_answered)
+            return input.size();
+        const auto end = input.find("\r\n\r\n");
+        if (end == std::string_view::npos && !at_end)
+            return 0;
+        const auto line = input.substr(0, input.find("\r\n"));
+        if (line.starts_with("GET /metrics ") && line.substr(13).starts_with("HTTP/1.")) {
+            const auto body = render(m_sources);
+            reply("200 OK", "application/openmetrics-text; version=1.0.0; charset=utf-8", body,
+                  output);
+        } else if (line.starts_with("GET ")) {
+            reply("404 Not Found", "text/plain", "try GET /metrics\n", output);
+        } else {
+            reply("400 Bad Request", "text/plain", "try GET /metrics\n", output);
         }
-        const auto body = render(m_sources);
-        response.setContentType("application/openmetrics-text; version=1.0.0; charset=utf-8");
-        response.setContentLength(static_cast<std::streamsize>(body.size()));
-        response.send() << body;
+        return input.size();
     }
+    State state() const override { return m_answered ? State::idle : State::awaiting_bytes; }
+    std::size_t max_input() const override { return 8192; }
 
 private:
-    const Sources& m_sources;
-};
-
-class Factory : public Poco::Net::HTTPRequestHandlerFactory {
-public:
-    explicit Factory(const Sources& sources) : m_sources(sources) {}
-    Poco::Net::HTTPRequestHandler*
-    createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-        return new MetricsHandler(m_sources);
+    void reply(std::string_view status, std::string_view type, const std::string& body,
+               server::Output& output) {
+        m_answered = true;
+        std::string response("HTTP/1.1 ");
+        response.append(status).append("\r\nContent-Type: ").append(type);
+        response.append("\r\nContent-Length: ").append(std::to_string(body.size()));
+        response.append("\r\nConnection: close\r\n\r\n").append(body);
+        output.send(std::move(response));
+        output.close_when_sent();
     }
 
-private:
     const Sources& m_sources;
+    bool m_answered = false;
 };
-
-[[noreturn]] void serve(const std::string& address, const Sources& sources) {
-    const sigset_t stop = enter_helper_process("sasl-metrics");
-    try {
-        Poco::Net::ServerSocket socket{Poco::Net::SocketAddress(address)};
-        auto parameters =
-            Poco::AutoPtr<Poco::Net::HTTPServerParams>(new Poco::Net::HTTPServerParams);
-        parameters->setMaxThreads(2);
-        Poco::Net::HTTPServer server(new Factory(sources), socket, parameters);
-        server.start();
-        logging::log().information("metrics on http://" + address + "/metrics");
-        int signal = 0;
-        sigwait(&stop, &signal);
-        server.stopAll(true);
-        _exit(0);
-    } catch (const std::exception& error) {
-        logging::log().error("metrics listener on " + address + ": " + error.what());
-        _exit(1);
-    }
-}
 
 } // namespace
 
@@ -162,16 +148,23 @@ std::string render(const Sources& sources) {
     return text;
 }
 
-pid_t start_listener(const std::string& address, const Sources& sources,
-                     const std::function<void()>& in_child) {
-    const pid_t pid = fork();
-    if (pid == 0) {
-        in_child();
-        serve(address, sources);
-    }
-    if (pid < 0)
-        logging::log().error("cannot start the metrics listener: fork failed");
-    return pid;
+int serve(int socket, const Sources& sources) {
+    enter_helper_process("sasl-metrics");
+    server::Listener listener;
+    listener.fd = socket;
+    listener.kind = server::Listener::Kind::tcp;
+    listener.name = "the metrics listener";
+    listener.make_session = [&sources](const server::Peer&) {
+        return std::make_unique<Session>(sources);
+    };
+    server::LoopSettings settings;
+    settings.request_timeout = std::chrono::milliseconds(2000);
+    settings.shutdown_timeout = std::chrono::milliseconds(500);
+    settings.max_connections = 64;
+    std::vector<server::Listener> listeners;
+    listeners.push_back(std::move(listener));
+    server::EventLoop loop(std::move(listeners), settings);
+    return loop.run();
 }
 
 } // namespace saslauthd::ops::metrics

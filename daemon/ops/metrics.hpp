@@ -1,14 +1,14 @@
-// The daemon's counters as OpenMetrics text, served by a small HTTP listener in a process
-// of its own (off by default; `metrics_listen: host:port` in the options file).
+// The daemon's counters as OpenMetrics text, served over HTTP by a helper process of its own
+// (off by default; `metrics_listen: address:port` in the options file) with the workers'
+// event loop, so that slow clients hold a descriptor each and a deadline, never the
+// listener; the master restarts it if it dies.
 #pragma once
 
 #include "daemon/auth/credential_cache.hpp"
 #include "daemon/auth/penalty.hpp"
 #include "daemon/auth/request_counters.hpp"
 
-#include <functional>
 #include <string>
-#include <sys/types.h>
 
 namespace saslauthd::ops::metrics {
 
@@ -23,9 +23,8 @@ struct Sources {
 // cache's and the penalty's counters.
 std::string render(const Sources& sources);
 
-// Forks the listener process (GET /metrics); `in_child` first drops what the child must
-// not hold (the lock, the auth socket). It stops on SIGTERM. Returns its pid, or -1.
-pid_t start_listener(const std::string& address, const Sources& sources,
-                     const std::function<void()>& in_child);
+// The helper process's whole life: answers GET /metrics on the listening TCP `socket` (bound
+// by the master) until SIGTERM; returns the exit status.
+int serve(int socket, const Sources& sources);
 
 } // namespace saslauthd::ops::metrics

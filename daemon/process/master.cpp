@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
 
 namespace saslauthd::process {
 
@@ -45,7 +46,11 @@ Master::Master(unsigned workers, std::chrono::milliseconds shutdown_timeout,
     : m_slots(workers), m_shutdown_timeout(shutdown_timeout),
       m_worker_body(std::move(worker_body)) {}
 
-void Master::spawn(Slot& slot) {
+void Master::add_helper(std::string name, std::function<int()> body) {
+    m_helpers.push_back({std::move(name), std::move(body), {}});
+}
+
+void Master::spawn(Slot& slot, const std::function<int()>& body, bool counted) {
     const pid_t pid = fork();
     if (pid < 0) {
         logging::log().error(std::string("cannot start a worker: fork: ") + std::strerror(errno));
@@ -55,7 +60,7 @@ void Master::spawn(Slot& slot) {
     if (pid == 0) {
         int status = 1;
         try {
-            status = m_worker_body();
+            status = body();
         } catch (const std::exception& error) {
             logging::log().critical(std::string("worker failed: ") + error.what());
         }
@@ -63,7 +68,7 @@ void Master::spawn(Slot& slot) {
     }
     slot.pid = pid;
     slot.started = Clock::now();
-    if (m_started) {
+    if (m_started && counted) {
         ++m_restarts;
         if (m_restart_counter != nullptr)
             m_restart_counter->fetch_add(1, std::memory_order_relaxed);
@@ -75,7 +80,22 @@ void Master::start_due_workers() {
     const auto now = Clock::now();
     for (auto& slot : m_slots)
         if (slot.pid == 0 && slot.restart_at <= now)
-            spawn(slot);
+            spawn(slot, m_worker_body, true);
+    for (auto& helper : m_helpers)
+        if (helper.slot.pid == 0 && helper.slot.restart_at <= now)
+            spawn(helper.slot, helper.body, false);
+}
+
+void Master::schedule_restart(Slot& slot, const std::string& what, int status) {
+    const auto now = Clock::now();
+    slot.crashes = now - slot.started < k_stable_uptime ? slot.crashes + 1 : 1;
+    const auto backoff =
+        slot.crashes <= 1
+            ? std::chrono::milliseconds(0)
+            : std::min(k_max_backoff, k_first_backoff * (1U << std::min(slot.crashes - 2, 7U)));
+    slot.restart_at = now + backoff;
+    logging::log().error(what + " " + describe_exit(status) + "; starting a new one in " +
+                         std::to_string(backoff.count()) + " ms");
 }
 
 void Master::reap_workers() {
@@ -84,26 +104,24 @@ void Master::reap_workers() {
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
         if (std::erase_if(m_retiring, [pid](const Retiring& old) { return old.pid == pid; }) > 0)
             continue;
+        if (const auto helper =
+                std::ranges::find(m_helpers, pid, [](const Helper& h) { return h.slot.pid; });
+            helper != m_helpers.end()) {
+            helper->slot.pid = 0; // a helper only ever ends by mistake
+            schedule_restart(helper->slot, helper->name + " " + std::to_string(pid), status);
+            continue;
+        }
         const auto slot = std::ranges::find(m_slots, pid, &Slot::pid);
         if (slot == m_slots.end())
             continue;
         slot->pid = 0;
-        const auto now = Clock::now();
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
             slot->crashes = 0; // a recycled worker: replace it at once
-            slot->restart_at = now;
+            slot->restart_at = Clock::now();
             logging::log().debug("worker " + std::to_string(pid) + " recycled");
             continue;
         }
-        slot->crashes = now - slot->started < k_stable_uptime ? slot->crashes + 1 : 1;
-        const auto backoff =
-            slot->crashes <= 1
-                ? std::chrono::milliseconds(0)
-                : std::min(k_max_backoff,
-                           k_first_backoff * (1U << std::min(slot->crashes - 2, 7U)));
-        slot->restart_at = now + backoff;
-        logging::log().error("worker " + std::to_string(pid) + " " + describe_exit(status) +
-                             "; starting a new one in " + std::to_string(backoff.count()) + " ms");
+        schedule_restart(*slot, "worker " + std::to_string(pid), status);
     }
 }
 
@@ -139,6 +157,9 @@ int Master::wait_timeout_ms(std::chrono::milliseconds tick_interval,
     for (const auto& slot : m_slots)
         if (slot.pid == 0)
             next = std::min(next, slot.restart_at);
+    for (const auto& helper : m_helpers)
+        if (helper.slot.pid == 0)
+            next = std::min(next, helper.slot.restart_at);
     if (next == Clock::time_point::max())
         return -1;
     const auto ms = std::chrono::ceil<std::chrono::milliseconds>(next - Clock::now()).count();
@@ -199,6 +220,9 @@ void Master::stop_workers() {
     for (const auto& old : m_retiring)
         m_slots.push_back({old.pid, {}, {}, 0});
     m_retiring.clear();
+    for (auto& helper : m_helpers)
+        m_slots.push_back(std::exchange(helper.slot, Slot{}));
+    m_helpers.clear();
     for (const auto& slot : m_slots)
         if (slot.pid > 0)
             kill(slot.pid, SIGTERM);

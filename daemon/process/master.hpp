@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <sys/types.h>
 #include <vector>
 
@@ -32,6 +33,11 @@ public:
     Master(unsigned workers, std::chrono::milliseconds shutdown_timeout,
            std::function<int()> worker_body);
 
+    // A helper process (the control socket, the metrics listener), started with the workers,
+    // started again with the same back-off whenever it exits, stopped with them; a reload
+    // leaves it running.
+    void add_helper(std::string name, std::function<int()> body);
+
     // Forks the workers, reports `events.ready`, then supervises until asked to stop.
     int run(const MasterEvents& events);
 
@@ -51,12 +57,20 @@ private:
         unsigned crashes = 0;
     };
 
+    struct Helper {
+        std::string name;
+        std::function<int()> body;
+        Slot slot;
+    };
+
     struct Retiring {
         pid_t pid = 0;
         Clock::time_point kill_at;
     };
 
-    void spawn(Slot& slot);
+    void spawn(Slot& slot, const std::function<int()>& body, bool counted);
+    // The back-off after an exit that was not a recycle, and the log line saying so.
+    void schedule_restart(Slot& slot, const std::string& what, int status);
     void replace_workers(unsigned count);
     void kill_overdue_retirees();
     void start_due_workers();
@@ -68,6 +82,7 @@ private:
     std::chrono::milliseconds m_shutdown_timeout;
     std::function<int()> m_worker_body;
     std::vector<Retiring> m_retiring; // replaced by a reload, finishing their requests
+    std::vector<Helper> m_helpers;
     unsigned long m_restarts = 0;
     std::atomic<std::uint64_t>* m_restart_counter = nullptr;
     bool m_started = false;

@@ -12,6 +12,7 @@
 #include "daemon/process/shared_tables.hpp"
 #include "daemon/process/systemd.hpp"
 #include "daemon/server/event_loop.hpp"
+#include "daemon/server/sockets.hpp"
 
 #include <algorithm>
 #include <csignal>
@@ -149,52 +150,68 @@ int serve(std::unique_ptr<Generation> current, Tables& tables, std::span<const s
     if (auto written = runtime_dir->write_pid(getpid()); !written)
         return startup_failure(written.error(), first);
 
+    // The helpers' sockets, bound now so that a mistake stops the start, kept by the master so
+    // that a restarted helper finds them.
+    util::UniqueFd control_socket; // SOCKETDIR/control, with the cache
+    if (tables.cache) {
+        auto bound = ops::control::bind(first.socket_dir);
+        if (!bound)
+            return startup_failure(bound.error(), first);
+        control_socket = std::move(*bound);
+    }
+    util::UniqueFd metrics_socket;
+    if (first.metrics_listen) {
+        const auto& endpoint = *first.metrics_listen;
+        auto bound = server::listen_tcp(endpoint.address, endpoint.port, endpoint.ipv6);
+        if (!bound)
+            return startup_failure("metrics_listen: " + bound.error(), first);
+        metrics_socket = std::move(*bound);
+    }
+
     const pid_t master_pid = getpid();
-    // Runs in a forked worker, with the generation that was current at the fork.
-    auto worker_body = [&]() -> int {
-        // A worker must not outlive its master, nor keep its lock.
+    // What every child of the master does first: die with the master, let go of its lock,
+    // its terminal and every socket but `keep`.
+    auto enter_child = [&](const util::UniqueFd* keep) {
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != master_pid)
-            return 0;
+            _exit(0);
         runtime_dir->close_lock_in_child();
         if (detacher)
             Detacher::release_stdio();
+        for (auto* fd : {&control_socket, &metrics_socket})
+            if (fd != keep)
+                fd->reset();
+    };
+    // Runs in a forked worker, with the generation that was current at the fork.
+    auto worker_body = [&]() -> int {
+        enter_child(nullptr);
         return work(*current, *sockets);
     };
-    // What a helper process (metrics, control) must not hold: the lock, the auth sockets.
-    auto drop_in_helper = [&] {
-        runtime_dir->close_lock_in_child();
-        sockets->close_all();
-        if (detacher)
-            Detacher::release_stdio();
-    };
-    pid_t metrics_pid = -1;
+    Master master(std::max(first.workers, 1U), first.shutdown_timeout, worker_body);
+    if (control_socket)
+        master.add_helper("control socket", [&] {
+            enter_child(&control_socket);
+            sockets->close_all();
+            return ops::control::serve(control_socket.get(), *tables.cache);
+        });
     const ops::metrics::Sources measured{*tables.counters, tables.cache ? &*tables.cache : nullptr,
                                          &tables.penalty};
-    if (!first.metrics_listen.empty())
-        metrics_pid = ops::metrics::start_listener(first.metrics_listen, measured, drop_in_helper);
-    std::optional<ops::control::Listener> control_socket; // SOCKETDIR/control; stops at return
-    if (tables.cache) {
-        auto started =
-            ops::control::Listener::start(first.socket_dir, *tables.cache, drop_in_helper);
-        if (!started)
-            return startup_failure(started.error(), first);
-        control_socket.emplace(std::move(*started));
+    if (metrics_socket) {
+        logging::log().information("metrics on http://" + first.metrics_listen->text() +
+                                   "/metrics");
+        master.add_helper("metrics listener", [&] {
+            enter_child(&metrics_socket);
+            sockets->close_all();
+            return ops::metrics::serve(metrics_socket.get(), measured);
+        });
     }
-    Master master(std::max(first.workers, 1U), first.shutdown_timeout, worker_body);
     master.count_restarts_into(tables.counters->worker_restarts);
     auto events = master_events(first, master, *tables.counters, sockets->describe(), detacher);
     events.reload = [&] { return reload(args, current, tables); };
-    const auto notify_stopping = events.stopping;
-    events.stopping = [&, notify_stopping] {
-        notify_stopping();
-        if (metrics_pid > 0)
-            kill(metrics_pid, SIGTERM);
-    };
     const int status = master.run(events);
-    if (metrics_pid > 0)
-        waitpid(metrics_pid, nullptr, 0);
     sockets->close_all(/*remove_files=*/true);
+    if (control_socket)
+        unlink(ops::control::socket_path(first.socket_dir).c_str());
     runtime_dir->remove_files();
     return status;
 }

@@ -1,15 +1,19 @@
 // The metrics listener (metrics_listen) and its readable view, saslauthd-stats.
 #include "client/client.hpp"
+#include "dovecot_client.hpp"
 #include "harness.hpp"
 
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
+#include <atomic>
+#include <csignal>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 #include <sstream>
 #include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace harness;
@@ -111,5 +115,55 @@ TEST_SUITE("integration::metrics") {
         const auto result = start_with_options(dir, "# metrics\nmetrics_listen: 9101\n");
         CHECK(result.status != 0);
         CHECK(result.err.find("saslauthd.conf:2: metrics_listen") != std::string::npos);
+    }
+
+    TEST_CASE("slow clients hold the metrics listener up no longer, and it comes back if killed") {
+        TempDir dir;
+        const int port = free_port();
+        const auto address = "127.0.0.1:" + std::to_string(port);
+        dir.write("shadow", k_shadow);
+        dir.write("saslauthd.conf",
+                  "shadow_file: " + (dir / "shadow") + "\nmetrics_listen: " + address + "\n");
+        Daemon daemon(dir, {"-a", "shadow", "-n", "1", "-O", dir / "saslauthd.conf"});
+        REQUIRE(daemon.wait_ready());
+        REQUIRE(eventually([&] { return !fetch_metrics(address).empty(); }));
+        // Two clients sending a byte now and then, as in the probe that stopped it before.
+        std::atomic<bool> done{false};
+        std::vector<std::jthread> slow;
+        for (int i = 0; i < 2; ++i)
+            slow.emplace_back([&] {
+                auto connection = dovecot_client::Connection::tcp("127.0.0.1", port);
+                for (const char byte : std::string("GET /metrics HTTP/1.0\r\n")) {
+                    if (done)
+                        break;
+                    try {
+                        connection.send(std::string(1, byte));
+                    } catch (const std::exception&) {
+                        break; // closed at its deadline
+                    }
+                    std::this_thread::sleep_for(300ms);
+                }
+            });
+        std::this_thread::sleep_for(200ms);
+        const auto asked = std::chrono::steady_clock::now();
+        CHECK_FALSE(fetch_metrics(address).empty());
+        CHECK(std::chrono::steady_clock::now() - asked < 1s);
+        done = true;
+        slow.clear();
+
+        // Killed, the helper is started again by the master, on the same socket.
+        const auto master = std::to_string(daemon.pid());
+        pid_t helper = -1;
+        std::istringstream children(read_file("/proc/" + master + "/task/" + master + "/children"));
+        for (pid_t child = 0; children >> child;)
+            if (read_file("/proc/" + std::to_string(child) + "/comm").starts_with("sasl-metrics"))
+                helper = child;
+        REQUIRE(helper > 0);
+        kill(helper, SIGKILL);
+        CHECK(eventually([&] {
+            return daemon.log().find("metrics listener " + std::to_string(helper) +
+                                     " killed by signal 9") != std::string::npos;
+        }));
+        CHECK(eventually([&] { return !fetch_metrics(address).empty(); }));
     }
 }
