@@ -49,6 +49,11 @@ const OptionValue* Options::find(std::string_view key) const {
     return &found->second;
 }
 
+const OptionValue* Options::peek(std::string_view key) const {
+    const auto found = m_values.find(key);
+    return found == m_values.end() ? nullptr : &found->second;
+}
+
 std::string Options::get_or(std::string_view key, std::string_view fallback) const {
     const auto* value = find(key);
     return value != nullptr ? value->value : std::string(fallback);

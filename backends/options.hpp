@@ -37,6 +37,9 @@ public:
     // The setting, or nullptr; marks the key as used. `key` must be lower case.
     const OptionValue* find(std::string_view key) const;
 
+    // The setting, or nullptr, without marking the key as used (for checks on the file).
+    const OptionValue* peek(std::string_view key) const;
+
     std::string get_or(std::string_view key, std::string_view fallback) const;
 
     // Typed readers: the setting, the fallback when absent, or an error naming file:line.

@@ -4,7 +4,9 @@
 #include "daemon/config/flags.hpp"
 #include "daemon/config/sysconfig.hpp"
 
+#include <cstdio>
 #include <filesystem>
+#include <sys/stat.h>
 #include <system_error>
 
 namespace saslauthd {
@@ -72,6 +74,21 @@ std::expected<backends::Options, ConfigError> read_options(const Config& config,
     return backends::read_options_file(config.options_file);
 }
 
+// A file holding the database password that every local user can read gives it away.
+void warn_about_readable_secrets(const backends::Options& options,
+                                 std::vector<std::string>& warnings) {
+    const auto* password = options.peek("sql_passwd");
+    struct stat status {};
+    if (password == nullptr || stat(password->file.c_str(), &status) != 0 ||
+        (status.st_mode & S_IROTH) == 0)
+        return;
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(status.st_mode & 07777));
+    warnings.push_back(password->file + ":" + std::to_string(password->line) +
+                       ": sql_passwd is in a file every user may read (mode " + mode +
+                       "); chmod o-r " + password->file + " (0640 root:root, or 0600)");
+}
+
 } // namespace
 
 std::expected<Invocation, ConfigError> load_config(std::span<const std::string> argv,
@@ -106,6 +123,7 @@ std::expected<Invocation, ConfigError> load_config(std::span<const std::string> 
         return std::unexpected(options.error());
     if (auto applied = apply_daemon_options(*options, config); !applied)
         return std::unexpected(applied.error());
+    warn_about_readable_secrets(*options, invocation.warnings);
     config.options = std::move(*options);
     return invocation;
 }

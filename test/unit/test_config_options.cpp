@@ -1,7 +1,9 @@
 #include "daemon/config/config.hpp"
 #include "test_config_files.hpp"
 
+#include <algorithm>
 #include <doctest/doctest.h>
+#include <filesystem>
 
 using config_test::load;
 using config_test::TempDir;
@@ -116,4 +118,28 @@ TEST_CASE("options: the shipped sample loads") {
         load({"-a", "shadow", "-O", config_test::shipped_file("saslauthd.conf")}, dir.defaults());
     REQUIRE_MESSAGE(result, (result ? "" : result.error().message));
     CHECK(result->config.socket_mode == 0777);
+}
+
+TEST_CASE("options: sql_passwd in a file others may read gets a warning naming file and fix") {
+    for (const bool readable : {true, false}) {
+        CAPTURE(readable);
+        const TempDir dir;
+        const auto path = dir.write("saslauthd.conf", "# db\nsql_passwd: secret\n");
+        std::filesystem::permissions(path, readable ? std::filesystem::perms(0644)
+                                                    : std::filesystem::perms(0600));
+        const auto result = load({"-a", "sql"}, dir.defaults());
+        REQUIRE(result);
+        const auto& warnings = result->warnings;
+        const bool warned = std::ranges::any_of(warnings, [&](const std::string& warning) {
+            return warning.starts_with(path +
+                                       ":2: sql_passwd is in a file every user may read "
+                                       "(mode 0644); chmod o-r " +
+                                       path);
+        });
+        CHECK(warned == readable);
+        if (!readable)
+            CHECK(warnings.empty());
+        for (const auto& warning : warnings)
+            CHECK(warning.find("secret") == std::string::npos);
+    }
 }
