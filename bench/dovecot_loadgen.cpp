@@ -8,6 +8,7 @@
 //                 [--seconds S] [--idle N]
 // The credentials file has one "login<TAB>password<TAB>OK|NO" per line. --idle N opens N more
 // connections that do the handshake and then stay silent, like idle smtpd processes.
+#include "bench/tally.hpp"
 #include "client/proto/base64.hpp"
 #include "client/proto/dovecot.hpp"
 
@@ -51,11 +52,7 @@ struct Settings {
     std::chrono::milliseconds duration{10000};
 };
 
-struct Tally {
-    std::vector<std::uint32_t> latencies_us;
-    unsigned long wrong = 0;
-    unsigned long failed = 0;
-};
+using bench::Tally;
 
 std::vector<Credential> read_credentials(const std::string& path) {
     std::ifstream in(path);
@@ -213,12 +210,6 @@ void run_client(const Settings& settings, unsigned index, Clock::time_point end,
     close(fd);
 }
 
-std::uint32_t percentile(const std::vector<std::uint32_t>& sorted, double fraction) {
-    if (sorted.empty())
-        return 0;
-    return sorted[static_cast<std::size_t>(fraction * static_cast<double>(sorted.size() - 1))];
-}
-
 double cpu_seconds() {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
@@ -261,19 +252,8 @@ int main(int argc, char** argv) {
     for (const int fd : idle)
         close(fd);
 
-    std::vector<std::uint32_t> latencies;
-    unsigned long wrong = 0;
-    unsigned long failed = 0;
-    for (const auto& tally : tallies) {
-        latencies.insert(latencies.end(), tally.latencies_us.begin(), tally.latencies_us.end());
-        wrong += tally.wrong;
-        failed += tally.failed;
-    }
-    std::sort(latencies.begin(), latencies.end());
-    std::printf("requests=%zu rps=%.1f min_us=%u p50_us=%u p99_us=%u wrong=%lu failed=%lu "
-                "loadgen_cpu=%.2f\n",
-                latencies.size(), static_cast<double>(latencies.size()) / seconds,
-                percentile(latencies, 0.0), percentile(latencies, 0.50),
-                percentile(latencies, 0.99), wrong, failed, cpu / seconds);
-    return wrong == 0 && failed == 0 ? 0 : 1;
+    char used[32];
+    std::snprintf(used, sizeof used, " loadgen_cpu=%.2f", cpu / seconds);
+    const auto all = bench::report(tallies, seconds, used);
+    return all.wrong == 0 && all.failed == 0 ? 0 : 1;
 }

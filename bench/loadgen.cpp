@@ -5,6 +5,7 @@
 // loadgen --socket PATH --credentials FILE [--clients N] [--seconds S] [--client-addr A]
 //         [--stalled N] [--timeout-ms MS] [--service NAME]
 // The credentials file has one "login<TAB>password<TAB>OK|NO" per line.
+#include "bench/tally.hpp"
 #include "client/client.hpp"
 
 #include <algorithm>
@@ -45,11 +46,7 @@ struct Settings {
     std::chrono::milliseconds timeout{30000};
 };
 
-struct ClientTally {
-    std::vector<std::uint32_t> latencies_us;
-    unsigned long wrong = 0;  // a reply other than the expected one
-    unsigned long failed = 0; // no reply at all
-};
+using ClientTally = bench::Tally;
 
 std::vector<Credential> read_credentials(const std::string& path) {
     std::ifstream in(path);
@@ -161,13 +158,6 @@ void hold_stalled(const Settings& settings, Clock::time_point end) {
             close(entry.fd);
 }
 
-std::uint32_t percentile(const std::vector<std::uint32_t>& sorted, double fraction) {
-    if (sorted.empty())
-        return 0;
-    const auto rank = static_cast<std::size_t>(fraction * static_cast<double>(sorted.size() - 1));
-    return sorted[rank];
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
@@ -193,18 +183,6 @@ int main(int argc, char** argv) {
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
 
-    std::vector<std::uint32_t> latencies;
-    unsigned long wrong = 0;
-    unsigned long failed = 0;
-    for (const auto& tally : tallies) {
-        latencies.insert(latencies.end(), tally.latencies_us.begin(), tally.latencies_us.end());
-        wrong += tally.wrong;
-        failed += tally.failed;
-    }
-    std::sort(latencies.begin(), latencies.end());
-    std::printf("requests=%zu rps=%.1f min_us=%u p50_us=%u p99_us=%u wrong=%lu failed=%lu\n",
-                latencies.size(), static_cast<double>(latencies.size()) / seconds,
-                percentile(latencies, 0.0), percentile(latencies, 0.50),
-                percentile(latencies, 0.99), wrong, failed);
-    return wrong == 0 ? 0 : 1;
+    const auto all = bench::report(tallies, seconds);
+    return all.wrong == 0 ? 0 : 1;
 }

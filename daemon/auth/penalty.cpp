@@ -1,7 +1,8 @@
 #include "daemon/auth/penalty.hpp"
 
+#include "daemon/config/network.hpp"
+
 #include <algorithm>
-#include <arpa/inet.h>
 #include <cstring>
 
 namespace saslauthd::auth {
@@ -16,29 +17,17 @@ std::int64_t to_ms(Penalty::Clock::time_point now) {
 
 std::optional<std::array<unsigned char, 16>> penalty_address(std::string_view client_addr,
                                                              unsigned ipv6_prefix) {
-    const auto ip = client_addr.substr(0, client_addr.find(';'));
-    if (ip.empty() || ip.size() >= INET6_ADDRSTRLEN)
+    auto bytes = address_bytes(client_addr.substr(0, client_addr.find(';')));
+    if (!bytes)
         return std::nullopt;
-    char text[INET6_ADDRSTRLEN]{};
-    ip.copy(text, ip.size());
-
-    std::array<unsigned char, 16> bytes{};
-    in_addr v4{};
-    if (inet_pton(AF_INET, text, &v4) == 1) {
-        bytes[10] = bytes[11] = 0xff;
-        std::memcpy(&bytes[12], &v4, sizeof v4);
-        return bytes;
-    }
-    if (inet_pton(AF_INET6, text, bytes.data()) != 1)
-        return std::nullopt;
-    // An IPv4 client seen through a dual-stack socket is one host, like its IPv4 form.
-    const bool v4_mapped = std::all_of(bytes.begin(), bytes.begin() + 10,
+    // IPv4 (and an IPv4 client seen through a dual-stack socket): one host.
+    const bool v4_mapped = std::all_of(bytes->begin(), bytes->begin() + 10,
                                        [](unsigned char byte) { return byte == 0; }) &&
-                           bytes[10] == 0xff && bytes[11] == 0xff;
+                           (*bytes)[10] == 0xff && (*bytes)[11] == 0xff;
     if (v4_mapped)
         return bytes;
     for (unsigned bit = std::min(ipv6_prefix, 128u); bit < 128; ++bit)
-        bytes[bit / 8] &= static_cast<unsigned char>(~(0x80u >> (bit % 8)));
+        (*bytes)[bit / 8] &= static_cast<unsigned char>(~(0x80u >> (bit % 8)));
     return bytes;
 }
 

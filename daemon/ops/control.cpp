@@ -2,7 +2,6 @@
 
 #include "daemon/logging/logging.hpp"
 #include "daemon/ops/helper_process.hpp"
-#include "daemon/server/event_loop.hpp"
 #include "daemon/server/sockets.hpp"
 #include "daemon/util/system_error.hpp"
 
@@ -115,14 +114,7 @@ int serve(int socket, auth::CredentialCache& cache) {
     listener.make_session = [&cache](const server::Peer&) {
         return std::make_unique<Session>(cache);
     };
-    server::LoopSettings settings;
-    settings.request_timeout = k_request_timeout;
-    settings.shutdown_timeout = std::chrono::milliseconds(500);
-    settings.max_connections = 64;
-    std::vector<server::Listener> listeners;
-    listeners.push_back(std::move(listener));
-    server::EventLoop loop(std::move(listeners), settings);
-    return loop.run();
+    return serve_listener(std::move(listener), k_request_timeout);
 }
 
 } // namespace saslauthd::ops::control

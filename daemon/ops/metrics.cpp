@@ -2,7 +2,6 @@
 
 #include "daemon/logging/logging.hpp"
 #include "daemon/ops/helper_process.hpp"
-#include "daemon/server/event_loop.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -157,14 +156,7 @@ int serve(int socket, const Sources& sources) {
     listener.make_session = [&sources](const server::Peer&) {
         return std::make_unique<Session>(sources);
     };
-    server::LoopSettings settings;
-    settings.request_timeout = std::chrono::milliseconds(2000);
-    settings.shutdown_timeout = std::chrono::milliseconds(500);
-    settings.max_connections = 64;
-    std::vector<server::Listener> listeners;
-    listeners.push_back(std::move(listener));
-    server::EventLoop loop(std::move(listeners), settings);
-    return loop.run();
+    return serve_listener(std::move(listener), std::chrono::milliseconds(2000));
 }
 
 } // namespace saslauthd::ops::metrics

@@ -84,6 +84,27 @@ void for_each_transport(Auth& auth,
     }
 }
 
+// One smtpd serves an AUTH, `drop` happens to the daemon, and the same smtpd serves two
+// more, over UNIX and TCP: the first of those gets first_after(tcp), the second 235.
+void across_drop(Auth& auth, const std::string& name,
+                 const std::function<int(bool tcp)>& first_after,
+                 const std::function<void()>& drop) {
+    for (const bool tcp : {false, true}) {
+        CAPTURE(tcp);
+        postfix_fixture::Instance postfix(auth.dir, tcp ? auth.inet_path() : auth.unix_path(),
+                                          one_long_lived_smtpd(), name + (tcp ? "-tcp" : "-unix"));
+        postfix.start();
+        const auto result = postfix_fixture::auth_across_drop(
+            postfix, scenario_for("alice", k_test_password), drop);
+        INFO("first after:\n" << result.first_after.transcript);
+        CHECK(result.same_smtpd);
+        CHECK(result.before.auth_code == 235);
+        CHECK(result.first_after.auth_code == first_after(tcp));
+        CHECK(result.second_after.auth_code == 235);
+        postfix.stop();
+    }
+}
+
 } // namespace
 
 TEST_SUITE("integration::postfix") {
@@ -155,53 +176,30 @@ TEST_SUITE("integration::postfix") {
         if (!postfix_fixture::available())
             return;
         Auth auth({"-a", "shadow"}, "", shadow_line("alice"));
-        for (const bool tcp : {false, true}) {
-            CAPTURE(tcp);
-            postfix_fixture::Instance postfix(auth.dir, tcp ? auth.inet_path() : auth.unix_path(),
-                                              one_long_lived_smtpd(),
-                                              tcp ? "reload-tcp" : "reload-unix");
-            postfix.start();
-            const auto result = postfix_fixture::auth_across_drop(
-                postfix, scenario_for("alice", k_test_password), [&] {
-                    const auto before = auth.daemon->workers();
-                    kill(auth.daemon->pid(), SIGHUP);
-                    CHECK(eventually([&] {
-                        const auto now = auth.daemon->workers();
-                        return now.size() == 2 && std::ranges::none_of(before, [&](pid_t pid) {
-                                   return std::ranges::find(now, pid) != now.end();
-                               });
-                    }));
-                });
-            INFO("first after:\n" << result.first_after.transcript);
-            CHECK(result.same_smtpd);
-            CHECK(result.before.auth_code == 235);
-            CHECK(result.first_after.auth_code == 235);
-            CHECK(result.second_after.auth_code == 235);
-            postfix.stop();
-        }
+        across_drop(
+            auth, "reload", [](bool) { return 235; },
+            [&] {
+                const auto before = auth.daemon->workers();
+                kill(auth.daemon->pid(), SIGHUP);
+                CHECK(eventually([&] {
+                    const auto now = auth.daemon->workers();
+                    return now.size() == 2 && std::ranges::none_of(before, [&](pid_t pid) {
+                               return std::ranges::find(now, pid) != now.end();
+                           });
+                }));
+            });
     }
 
     TEST_CASE("a restart over TCP costs each smtpd one 454, as with Dovecot, over UNIX nothing") {
         if (!postfix_fixture::available())
             return;
         Auth auth({"-a", "shadow"}, "", shadow_line("alice"));
-        for (const bool tcp : {false, true}) {
-            CAPTURE(tcp);
-            postfix_fixture::Instance postfix(auth.dir, tcp ? auth.inet_path() : auth.unix_path(),
-                                              one_long_lived_smtpd(),
-                                              tcp ? "restart-tcp" : "restart-unix");
-            postfix.start();
-            const auto result = postfix_fixture::auth_across_drop(
-                postfix, scenario_for("alice", k_test_password), [&] {
-                    auth.daemon.reset(); // stops it
-                    auth.start();
-                });
-            INFO("first after:\n" << result.first_after.transcript);
-            CHECK(result.before.auth_code == 235);
-            CHECK(result.first_after.auth_code == (tcp ? 454 : 235));
-            CHECK(result.second_after.auth_code == 235);
-            postfix.stop();
-        }
+        across_drop(
+            auth, "restart", [](bool tcp) { return tcp ? 454 : 235; },
+            [&] {
+                auth.daemon.reset(); // stops it
+                auth.start();
+            });
     }
 
     TEST_CASE("rip= counts the penalty per SMTP client: one address slows, another does not") {
