@@ -54,17 +54,13 @@ struct Settings {
 
 using bench::Tally;
 
+// PLAIN's initial response for each line of the credentials file.
 std::vector<Credential> read_credentials(const std::string& path) {
-    std::ifstream in(path);
     std::vector<Credential> credentials;
-    for (std::string line; std::getline(in, line);) {
-        const auto first = line.find('\t');
-        const auto second = line.find('\t', first + 1);
-        if (line.empty() || line[0] == '#' || second == std::string::npos)
-            continue;
+    for (const auto& [login, password, expect_ok] : bench::read_credentials(path)) {
         std::string message(1, '\0');
-        message.append(line, 0, first).append(1, '\0').append(line, first + 1, second - first - 1);
-        credentials.push_back({proto::base64::encode(message), line.substr(second + 1) == "OK"});
+        message.append(login).append(1, '\0').append(password);
+        credentials.push_back({proto::base64::encode(message), expect_ok});
     }
     return credentials;
 }

@@ -29,11 +29,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-struct Credential {
-    std::string login;
-    std::string password;
-    bool expect_ok = true;
-};
+using bench::Credential;
 
 struct Settings {
     std::string socket_path;
@@ -48,20 +44,6 @@ struct Settings {
 
 using ClientTally = bench::Tally;
 
-std::vector<Credential> read_credentials(const std::string& path) {
-    std::ifstream in(path);
-    std::vector<Credential> credentials;
-    for (std::string line; std::getline(in, line);) {
-        const auto first = line.find('\t');
-        const auto second = line.find('\t', first + 1);
-        if (line.empty() || line[0] == '#' || second == std::string::npos)
-            continue;
-        credentials.push_back({line.substr(0, first), line.substr(first + 1, second - first - 1),
-                               line.substr(second + 1) == "OK"});
-    }
-    return credentials;
-}
-
 std::optional<Settings> parse_arguments(int argc, char** argv) {
     Settings settings;
     auto number = [](const char* text) {
@@ -75,7 +57,7 @@ std::optional<Settings> parse_arguments(int argc, char** argv) {
         if (flag == "--socket")
             settings.socket_path = value;
         else if (flag == "--credentials")
-            settings.credentials = read_credentials(value);
+            settings.credentials = bench::read_credentials(value);
         else if (flag == "--clients")
             settings.clients = number(value);
         else if (flag == "--seconds")

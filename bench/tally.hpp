@@ -1,14 +1,36 @@
-// What each client of a load generator counts, and the one result line the bench scripts
+// What the load generators share: the credentials file ("login<TAB>password<TAB>OK|NO" per
+// line, '#' comments), what each client counts, and the one result line the bench scripts
 // read: requests= rps= min_us= p50_us= p99_us= wrong= failed= (then anything extra).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
 
 namespace bench {
+
+struct Credential {
+    std::string login;
+    std::string password;
+    bool expect_ok = true;
+};
+
+inline std::vector<Credential> read_credentials(const std::string& path) {
+    std::ifstream in(path);
+    std::vector<Credential> credentials;
+    for (std::string line; std::getline(in, line);) {
+        const auto first = line.find('\t');
+        const auto second = line.find('\t', first + 1);
+        if (line.empty() || line[0] == '#' || second == std::string::npos)
+            continue;
+        credentials.push_back({line.substr(0, first), line.substr(first + 1, second - first - 1),
+                               line.substr(second + 1) == "OK"});
+    }
+    return credentials;
+}
 
 struct Tally {
     std::vector<std::uint32_t> latencies_us;
