@@ -28,7 +28,7 @@ std::vector<std::string> arguments(std::string_view input) {
     }
 }
 
-void check_accepted(const saslauthd::Flags& flags) {
+void check_accepted(const saslauthd::config::Flags& flags) {
     if (flags.mechanisms) {
         require(!flags.mechanisms->empty());
         for (const auto& name : *flags.mechanisms)
@@ -49,11 +49,11 @@ void check_accepted(const saslauthd::Flags& flags) {
         require(!flags.sysconfig->empty());
 
     // Laid over nothing, or over itself, the flags stay what they are.
-    const auto over = saslauthd::overlay(saslauthd::Flags{}, flags);
+    const auto over = saslauthd::config::overlay(saslauthd::config::Flags{}, flags);
     require(over.mechanisms == flags.mechanisms && over.socket_dir == flags.socket_dir &&
             over.workers == flags.workers && over.cache == flags.cache);
-    saslauthd::Config config;
-    saslauthd::apply_flags(flags, config);
+    saslauthd::config::Config config;
+    saslauthd::config::apply_flags(flags, config);
     require(config.cache.enabled == flags.cache);
     require(config.foreground == (flags.foreground || flags.debug));
     if (flags.workers)
@@ -64,8 +64,8 @@ void check_accepted(const saslauthd::Flags& flags) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const auto args = arguments(std::string_view(reinterpret_cast<const char*>(data), size));
-    const auto plain = saslauthd::parse_flags(args);
-    const auto in_file = saslauthd::parse_flags(args, k_context);
+    const auto plain = saslauthd::config::parse_flags(args);
+    const auto in_file = saslauthd::config::parse_flags(args, k_context);
     require(plain.has_value() == in_file.has_value());
     if (!plain) {
         require(plain.error().show_usage && in_file.error().show_usage);

@@ -42,7 +42,7 @@ std::string single_quoted(std::string_view value) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text(reinterpret_cast<const char*>(data), size);
-    const auto assignments = saslauthd::parse_sysconfig(text, k_origin);
+    const auto assignments = saslauthd::config::parse_sysconfig(text, k_origin);
     if (!assignments) {
         require(assignments.error().message.starts_with(k_origin + ":"));
         return 0;
@@ -60,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         again.append(assignment.key).append("=").append(single_quoted(assignment.value));
         again += '\n';
     }
-    const auto reread = saslauthd::parse_sysconfig(again, k_origin);
+    const auto reread = saslauthd::config::parse_sysconfig(again, k_origin);
     require(reread && reread->size() == assignments->size());
     for (std::size_t i = 0; i < reread->size(); ++i) {
         require((*reread)[i].key == (*assignments)[i].key);
@@ -68,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
 
     std::vector<std::string> warnings;
-    const auto flags = saslauthd::sysconfig_flags(*assignments, warnings);
+    const auto flags = saslauthd::config::sysconfig_flags(*assignments, warnings);
     for (const auto& warning : warnings)
         require(warning.starts_with(k_origin + ":"));
     if (!flags) {

@@ -17,7 +17,7 @@ std::int64_t to_ms(Penalty::Clock::time_point now) {
 
 std::optional<std::array<unsigned char, 16>> penalty_address(std::string_view client_addr,
                                                              unsigned ipv6_prefix) {
-    auto bytes = address_bytes(client_addr.substr(0, client_addr.find(';')));
+    auto bytes = config::address_bytes(client_addr.substr(0, client_addr.find(';')));
     if (!bytes)
         return std::nullopt;
     // IPv4 (and an IPv4 client seen through a dual-stack socket): one host.
@@ -31,12 +31,12 @@ std::optional<std::array<unsigned char, 16>> penalty_address(std::string_view cl
     return bytes;
 }
 
-Penalty Penalty::create_shared(const PenaltySettings& settings) {
+Penalty Penalty::create_shared(const config::PenaltySettings& settings) {
     const std::size_t buckets = settings.enabled ? settings.max_entries / k_ways : 1;
     return Penalty(settings, Table::create(buckets));
 }
 
-Penalty::Penalty(const PenaltySettings& settings, Table table)
+Penalty::Penalty(const config::PenaltySettings& settings, Table table)
     : m_settings(settings),
       m_active(settings.enabled && settings.initial.count() > 0 && settings.max.count() > 0),
       m_keyed(KeyedDigest::with_random_secret()), m_table(std::move(table)),

@@ -44,7 +44,7 @@ public:
 
     // Maps a table shared with every process forked afterwards. The HMAC secret is drawn
     // here, so the master calls this once per start, before forking.
-    static Penalty create_shared(const PenaltySettings& settings);
+    static Penalty create_shared(const config::PenaltySettings& settings);
 
     Penalty(Penalty&&) noexcept = default;
     Penalty& operator=(Penalty&&) = delete;
@@ -97,7 +97,7 @@ private:
     };
     using Table = shm::BucketTable<Entry, k_ways>;
 
-    Penalty(const PenaltySettings& settings, Table table);
+    Penalty(const config::PenaltySettings& settings, Table table);
 
     Keys keys_of(std::string_view client_addr, std::string_view login) const;
     Key mac(unsigned char tag, std::string_view first, std::string_view second = {}) const;
@@ -110,7 +110,7 @@ private:
     void count_failure(const Keys& keys, std::string_view login, std::string_view password,
                        std::int64_t now_ms);
 
-    PenaltySettings m_settings;
+    config::PenaltySettings m_settings;
     bool m_active;
     std::uint32_t m_max_count = 1; // the first count whose delay reaches the cap
     std::chrono::milliseconds m_forget_after{0};

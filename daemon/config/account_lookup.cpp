@@ -7,7 +7,7 @@
 #include <pwd.h>
 #include <vector>
 
-namespace saslauthd {
+namespace saslauthd::config {
 
 namespace {
 
@@ -50,4 +50,4 @@ std::optional<gid_t> find_group_id(const std::string& name_or_number) {
     return std::nullopt;
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::config

@@ -5,10 +5,10 @@
 #include <string>
 #include <sys/types.h>
 
-namespace saslauthd {
+namespace saslauthd::config {
 
 // A name that does not exist, or a lookup that failed: nullopt.
 std::optional<uid_t> find_user_id(const std::string& name_or_number);
 std::optional<gid_t> find_group_id(const std::string& name_or_number);
 
-} // namespace saslauthd
+} // namespace saslauthd::config

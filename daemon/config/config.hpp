@@ -15,7 +15,7 @@
 #include <sys/types.h>
 #include <vector>
 
-namespace saslauthd {
+namespace saslauthd::config {
 
 using backends::ConfigError;
 
@@ -124,4 +124,4 @@ std::string usage_text(std::string_view program);
 // "saslauthd VERSION\nauthentication mechanisms: shadow ...\n", like Cyrus's -v.
 std::string version_text();
 
-} // namespace saslauthd
+} // namespace saslauthd::config

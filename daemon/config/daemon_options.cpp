@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace saslauthd {
+namespace saslauthd::config {
 
 namespace {
 
@@ -218,4 +218,4 @@ std::expected<void, ConfigError> apply_daemon_options(const backends::Options& o
     return read_limits(options, config);
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::config

@@ -9,7 +9,7 @@
 #include <sys/types.h>
 #include <vector>
 
-namespace saslauthd {
+namespace saslauthd::config {
 
 std::expected<void, ConfigError> apply_daemon_options(const backends::Options& options,
                                                       Config& config);
@@ -25,4 +25,4 @@ std::expected<gid_t, ConfigError> read_group(const backends::OptionValue& option
 std::expected<void, ConfigError> apply_dovecot_options(const backends::Options& options,
                                                        Config& config);
 
-} // namespace saslauthd
+} // namespace saslauthd::config

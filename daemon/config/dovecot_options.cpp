@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
-namespace saslauthd {
+namespace saslauthd::config {
 
 namespace {
 
@@ -104,4 +104,4 @@ std::expected<void, ConfigError> apply_dovecot_options(const backends::Options& 
     return {};
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::config

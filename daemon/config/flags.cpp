@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cctype>
 
-namespace saslauthd {
+namespace saslauthd::config {
 
 namespace {
 
@@ -252,4 +252,4 @@ void apply_flags(const Flags& flags, Config& config) {
     config.accept_lock = !flags.no_accept_lock;
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::config

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-namespace saslauthd {
+namespace saslauthd::config {
 
 struct Flags {
     std::optional<std::vector<std::string>> mechanisms; // -a; the last -a wins, as in Cyrus
@@ -45,4 +45,4 @@ Flags overlay(Flags base, const Flags& top);
 
 void apply_flags(const Flags& flags, Config& config);
 
-} // namespace saslauthd
+} // namespace saslauthd::config

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <system_error>
 
-namespace saslauthd {
+namespace saslauthd::config {
 
 namespace {
 
@@ -128,4 +128,4 @@ std::expected<Invocation, ConfigError> load_config(std::span<const std::string> 
     return invocation;
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::config

@@ -5,7 +5,7 @@
 #include <charconv>
 #include <cstring>
 
-namespace saslauthd {
+namespace saslauthd::config {
 
 namespace {
 
@@ -128,4 +128,4 @@ std::string Network::text() const {
     return std::string(buffer) + "/" + std::to_string(m_prefix);
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::config

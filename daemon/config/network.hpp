@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace saslauthd {
+namespace saslauthd::config {
 
 struct Endpoint {
     std::string address; // numeric, without brackets
@@ -44,4 +44,4 @@ private:
 // The 16 bytes of a numeric address, IPv4 as IPv4-mapped IPv6.
 std::optional<std::array<unsigned char, 16>> address_bytes(std::string_view address);
 
-} // namespace saslauthd
+} // namespace saslauthd::config

@@ -2,7 +2,7 @@
 
 #include <charconv>
 
-namespace saslauthd {
+namespace saslauthd::config {
 
 std::optional<unsigned long long> parse_number(std::string_view text, unsigned long long min,
                                                unsigned long long max) {
@@ -14,4 +14,4 @@ std::optional<unsigned long long> parse_number(std::string_view text, unsigned l
     return number;
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::config

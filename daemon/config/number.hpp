@@ -4,9 +4,9 @@
 #include <optional>
 #include <string_view>
 
-namespace saslauthd {
+namespace saslauthd::config {
 
 std::optional<unsigned long long> parse_number(std::string_view text, unsigned long long min,
                                                unsigned long long max);
 
-} // namespace saslauthd
+} // namespace saslauthd::config

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-namespace saslauthd {
+namespace saslauthd::config {
 
 struct Assignment {
     std::string key;
@@ -34,4 +34,4 @@ std::expected<std::vector<Assignment>, ConfigError> read_sysconfig(const std::st
 std::expected<Flags, ConfigError> sysconfig_flags(const std::vector<Assignment>& assignments,
                                                   std::vector<std::string>& warnings);
 
-} // namespace saslauthd
+} // namespace saslauthd::config

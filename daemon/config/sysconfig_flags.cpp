@@ -3,7 +3,7 @@
 #include <array>
 #include <utility>
 
-namespace saslauthd {
+namespace saslauthd::config {
 
 namespace {
 
@@ -105,4 +105,4 @@ std::expected<Flags, ConfigError> sysconfig_flags(const std::vector<Assignment>&
     return overlay(std::move(from_keys), from_words);
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::config

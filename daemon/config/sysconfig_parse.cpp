@@ -5,7 +5,7 @@
 #include <sstream>
 #include <utility>
 
-namespace saslauthd {
+namespace saslauthd::config {
 
 namespace {
 
@@ -163,4 +163,4 @@ std::expected<std::vector<Assignment>, ConfigError> read_sysconfig(const std::st
     return parse_sysconfig(content.view(), path);
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::config

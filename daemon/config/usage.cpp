@@ -1,7 +1,7 @@
 #include "backends/backend.hpp"
 #include "daemon/config/config.hpp"
 
-namespace saslauthd {
+namespace saslauthd::config {
 
 std::string usage_text(std::string_view program) {
     const std::string name(program);
@@ -41,4 +41,4 @@ std::string version_text() {
     return "saslauthd " SASLAUTHD_VERSION "\nauthentication mechanisms:" + names + "\n";
 }
 
-} // namespace saslauthd
+} // namespace saslauthd::config

@@ -10,13 +10,14 @@ namespace saslauthd::process {
 
 namespace {
 
-std::expected<std::vector<std::unique_ptr<backends::Backend>>, ConfigError>
-make_chain(const Config& config) {
+std::expected<std::vector<std::unique_ptr<backends::Backend>>, config::ConfigError>
+make_chain(const config::Config& config) {
     std::vector<std::unique_ptr<backends::Backend>> chain;
     for (const auto& mechanism : config.mechanisms) {
         const auto* entry = backends::find_backend(mechanism);
         if (entry == nullptr)
-            return std::unexpected(ConfigError{"unknown authentication mechanism " + mechanism});
+            return std::unexpected(
+                config::ConfigError{"unknown authentication mechanism " + mechanism});
         auto backend = entry->create(config.options);
         if (!backend)
             return std::unexpected(backend.error());
@@ -37,7 +38,7 @@ unsigned connection_limit(unsigned wanted) {
     return static_cast<unsigned>(std::min<rlim_t>(wanted, limit.rlim_cur - k_reserved));
 }
 
-server::LoopSettings loop_settings(const Config& config) {
+server::LoopSettings loop_settings(const config::Config& config) {
     server::LoopSettings settings;
     settings.request_timeout = config.request_timeout;
     settings.shutdown_timeout = config.shutdown_timeout;
@@ -45,7 +46,7 @@ server::LoopSettings loop_settings(const Config& config) {
     return settings;
 }
 
-frontends::cyrus::Settings cyrus_settings(const Config& config) {
+frontends::cyrus::Settings cyrus_settings(const config::Config& config) {
     frontends::cyrus::Settings settings;
     settings.limits.max_field = config.max_field;
     settings.fork_per_request = config.workers == 0;
@@ -55,7 +56,8 @@ frontends::cyrus::Settings cyrus_settings(const Config& config) {
 
 // dovecot_mechanisms, each with its MECH flags; a name this build cannot serve stops the
 // start with the file and line.
-std::expected<frontends::dovecot::Settings, ConfigError> dovecot_settings(const Config& config) {
+std::expected<frontends::dovecot::Settings, config::ConfigError>
+dovecot_settings(const config::Config& config) {
     frontends::dovecot::Settings settings;
     settings.max_reply_delay = config.dovecot.max_reply_delay;
     for (const auto& name : config.dovecot.mechanisms) {
@@ -66,7 +68,7 @@ std::expected<frontends::dovecot::Settings, ConfigError> dovecot_settings(const 
                 known.append(known.empty() ? "" : " ").append(entry.name);
             const auto* line = config.options.find("dovecot_mechanisms");
             const auto what = "unknown mechanism " + name + "; this build serves " + known;
-            return std::unexpected(line != nullptr ? line->error(what) : ConfigError{what});
+            return std::unexpected(line != nullptr ? line->error(what) : config::ConfigError{what});
         }
         settings.mechanisms.push_back({std::string(registration->name), registration->flags});
     }
@@ -75,8 +77,8 @@ std::expected<frontends::dovecot::Settings, ConfigError> dovecot_settings(const 
 
 } // namespace
 
-std::expected<std::unique_ptr<Generation>, ConfigError>
-make_generation(Invocation invocation, const auth::SharedTables& tables) {
+std::expected<std::unique_ptr<Generation>, config::ConfigError>
+make_generation(config::Invocation invocation, const auth::SharedTables& tables) {
     auto chain = make_chain(invocation.config);
     if (!chain)
         return std::unexpected(chain.error());
@@ -103,7 +105,8 @@ make_generation(Invocation invocation, const auth::SharedTables& tables) {
     return generation;
 }
 
-std::vector<std::string> settings_needing_restart(const Config& running, const Config& loaded) {
+std::vector<std::string> settings_needing_restart(const config::Config& running,
+                                                  const config::Config& loaded) {
     std::vector<std::string> changed;
     if (loaded.socket_dir != running.socket_dir)
         changed.push_back("the socket directory (-m)");
@@ -123,7 +126,7 @@ std::vector<std::string> settings_needing_restart(const Config& running, const C
         penalty.max != running.penalty.max || penalty.ipv6_prefix != running.penalty.ipv6_prefix ||
         penalty.max_entries != running.penalty.max_entries)
         changed.push_back("the penalty (penalty, penalty_*)");
-    const auto endpoints = [](const DovecotSettings& dovecot) {
+    const auto endpoints = [](const config::DovecotSettings& dovecot) {
         std::vector<std::string> texts;
         for (const auto& endpoint : dovecot.tcp)
             texts.push_back(endpoint.text());

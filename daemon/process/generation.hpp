@@ -19,7 +19,7 @@
 namespace saslauthd::process {
 
 struct Generation {
-    Config config;
+    config::Config config;
     std::unique_ptr<auth::Authenticator> authenticator;
     server::LoopSettings loop;
     frontends::cyrus::Settings cyrus;
@@ -28,10 +28,11 @@ struct Generation {
 };
 
 // Creates the backends (in the master, before any fork) and logs the invocation's warnings.
-std::expected<std::unique_ptr<Generation>, ConfigError>
-make_generation(Invocation invocation, const auth::SharedTables& tables);
+std::expected<std::unique_ptr<Generation>, config::ConfigError>
+make_generation(config::Invocation invocation, const auth::SharedTables& tables);
 
 // Settings a running daemon cannot take over (its socket, detaching, logging), by name.
-std::vector<std::string> settings_needing_restart(const Config& running, const Config& loaded);
+std::vector<std::string> settings_needing_restart(const config::Config& running,
+                                                  const config::Config& loaded);
 
 } // namespace saslauthd::process

@@ -42,7 +42,8 @@ std::expected<void, std::string> take_activated(Sockets& sockets) {
     return {};
 }
 
-std::expected<void, std::string> bind_dovecot(Sockets& sockets, const DovecotSettings& dovecot) {
+std::expected<void, std::string> bind_dovecot(Sockets& sockets,
+                                              const config::DovecotSettings& dovecot) {
     for (const auto& path : dovecot.unix_paths) {
         auto fd = server::listen_unix(
             path, {dovecot.socket_mode, dovecot.socket_owner, dovecot.socket_group});
@@ -71,7 +72,8 @@ server::Listener listener_of(const OpenSocket& socket) {
 
 } // namespace
 
-std::expected<Sockets, std::string> open_sockets(RuntimeDir& runtime_dir, const Config& config) {
+std::expected<Sockets, std::string> open_sockets(RuntimeDir& runtime_dir,
+                                                 const config::Config& config) {
     Sockets sockets;
     if (auto taken = take_activated(sockets); !taken)
         return std::unexpected(taken.error());
@@ -136,8 +138,9 @@ std::vector<server::Listener> worker_listeners(const Sockets& sockets, Generatio
             listener.admits = [&allow = generation.config.dovecot.allow](
                                   int, const server::Peer& peer, std::string& refusal) {
                 const auto address = peer.address.value_or("");
-                if (std::ranges::any_of(
-                        allow, [&](const Network& network) { return network.contains(address); }))
+                if (std::ranges::any_of(allow, [&](const config::Network& network) {
+                        return network.contains(address);
+                    }))
                     return true;
                 refusal = peer.description + ": not in dovecot_allow";
                 return false;

@@ -45,7 +45,8 @@ struct Sockets {
     void close_all(bool remove_files = false);
 };
 
-std::expected<Sockets, std::string> open_sockets(RuntimeDir& runtime_dir, const Config& config);
+std::expected<Sockets, std::string> open_sockets(RuntimeDir& runtime_dir,
+                                                 const config::Config& config);
 
 // The listeners of a worker serving `generation`; `identity` is that worker's SPID and
 // connection counter. Both outlive the worker's loop.

@@ -47,7 +47,7 @@ void allow_core_dumps(bool allowed) {
 }
 
 // Start-up problems reach the terminal (and the log when that is syslog), then exit 1.
-int startup_failure(const std::string& message, const Config& config) {
+int startup_failure(const std::string& message, const config::Config& config) {
     std::cerr << "saslauthd: " << message << '\n';
     if (!config.foreground)
         logging::log().critical(message);
@@ -55,14 +55,14 @@ int startup_failure(const std::string& message, const Config& config) {
 }
 
 // Detached: syslog; in the foreground: stderr, which under systemd is the journal.
-logging::Target log_target(const Config& config) {
+logging::Target log_target(const config::Config& config) {
     if (!config.foreground)
         return logging::Target::syslog;
     return logging::stderr_is_journal() ? logging::Target::journal : logging::Target::stderr_stream;
 }
 
 // What systemd hears: readiness, a status line, watchdog pings, stopping.
-MasterEvents master_events(const Config& config, const Master& master,
+MasterEvents master_events(const config::Config& config, const Master& master,
                            const auth::RequestCounters& counters, const std::string& sockets,
                            std::optional<Detacher>& detacher) {
     auto status = [&master, &counters] {
@@ -100,10 +100,10 @@ std::optional<unsigned> reload(std::span<const std::string> args,
         systemd::notify("READY=1");
         return std::nullopt;
     };
-    auto invocation = load_config(args);
+    auto invocation = config::load_config(args);
     if (!invocation)
         return keep(invocation.error().message);
-    if (invocation->action != Action::run)
+    if (invocation->action != config::Action::run)
         return keep("the command line no longer starts a daemon");
     auto generation = make_generation(std::move(*invocation), tables.view());
     if (!generation)
@@ -136,7 +136,7 @@ int work(Generation& generation, const Sockets& sockets) {
 }
 
 int serve(std::unique_ptr<Generation> current, Tables& tables, std::span<const std::string> args) {
-    const Config first = current->config; // a copy: a reload replaces `current`
+    const config::Config first = current->config; // a copy: a reload replaces `current`
     std::optional<Detacher> detacher;
     if (!first.foreground)
         detacher = Detacher::start();
@@ -222,25 +222,25 @@ int run(int argc, char** argv) {
     allow_core_dumps(false); // before the options file (sql_passwd) is read
     std::signal(SIGPIPE, SIG_IGN);
     const std::vector<std::string> args(argv, argv + argc);
-    auto invocation = load_config(args);
+    auto invocation = config::load_config(args);
     if (!invocation) {
         std::cerr << "saslauthd: " << invocation.error().message << '\n';
         if (invocation.error().show_usage)
-            std::cerr << usage_text("saslauthd");
+            std::cerr << config::usage_text("saslauthd");
         return 1;
     }
     switch (invocation->action) {
-    case Action::print_usage:
-        std::cout << usage_text("saslauthd");
+    case config::Action::print_usage:
+        std::cout << config::usage_text("saslauthd");
         return 0;
-    case Action::print_version:
-        std::cout << version_text();
+    case config::Action::print_version:
+        std::cout << config::version_text();
         return 0;
-    case Action::run:
+    case config::Action::run:
         break;
     }
 
-    const Config config = invocation->config;
+    const config::Config config = invocation->config;
     allow_core_dumps(config.core_dumps);
     logging::setup(log_target(config), config.verbose);
     raise_descriptor_limit();

@@ -2,7 +2,7 @@
 
 namespace saslauthd::process {
 
-std::expected<Tables, std::string> make_tables(const Config& config) {
+std::expected<Tables, std::string> make_tables(const config::Config& config) {
     try {
         std::optional<auth::CredentialCache> cache;
         if (config.cache.enabled)

@@ -21,6 +21,6 @@ struct Tables {
     auth::SharedTables view() { return {*counters, cache ? &*cache : nullptr, &penalty}; }
 };
 
-std::expected<Tables, std::string> make_tables(const Config& config);
+std::expected<Tables, std::string> make_tables(const config::Config& config);
 
 } // namespace saslauthd::process

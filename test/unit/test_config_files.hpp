@@ -39,8 +39,8 @@ public:
     }
 
     // Files that do not exist until a test writes them.
-    saslauthd::Defaults defaults() const {
-        saslauthd::Defaults result;
+    saslauthd::config::Defaults defaults() const {
+        saslauthd::config::Defaults result;
         result.socket_dir = "/run/test-saslauthd";
         result.sysconfig = path("sysconfig");
         result.debian_config = path("default");
@@ -58,10 +58,11 @@ inline std::string shipped_file(const std::string& name) {
         .string();
 }
 
-inline auto load(std::initializer_list<std::string> args, const saslauthd::Defaults& defaults) {
+inline auto load(std::initializer_list<std::string> args,
+                 const saslauthd::config::Defaults& defaults) {
     std::vector<std::string> argv{"saslauthd"};
     argv.insert(argv.end(), args);
-    return saslauthd::load_config(argv, defaults);
+    return saslauthd::config::load_config(argv, defaults);
 }
 
 } // namespace config_test

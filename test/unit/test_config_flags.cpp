@@ -6,7 +6,7 @@
 
 using config_test::load;
 using config_test::TempDir;
-using saslauthd::Action;
+using saslauthd::config::Action;
 
 namespace {
 
@@ -88,7 +88,7 @@ TEST_CASE("flags: clustered switches and attached values") {
 }
 
 TEST_CASE("flags: a value in the next argument may start with '-'") {
-    const auto flags = saslauthd::parse_flags(std::vector<std::string>{"-O", "-weird"});
+    const auto flags = saslauthd::config::parse_flags(std::vector<std::string>{"-O", "-weird"});
     REQUIRE(flags);
     CHECK(flags->options_file == "-weird");
 }
@@ -113,10 +113,11 @@ TEST_CASE("flags: -h and -v need nothing else") {
 }
 
 TEST_CASE("flags: a comma list is a chain, the last -a wins") {
-    const auto chain = saslauthd::parse_flags(std::vector<std::string>{"-a", "shadow,PAM"});
+    const auto chain = saslauthd::config::parse_flags(std::vector<std::string>{"-a", "shadow,PAM"});
     REQUIRE(chain);
     CHECK(chain->mechanisms == std::vector<std::string>{"shadow", "pam"});
-    const auto last = saslauthd::parse_flags(std::vector<std::string>{"-a", "x", "-a", "y,z"});
+    const auto last =
+        saslauthd::config::parse_flags(std::vector<std::string>{"-a", "x", "-a", "y,z"});
     REQUIRE(last);
     CHECK(last->mechanisms == std::vector<std::string>{"y", "z"});
 }
@@ -164,8 +165,8 @@ TEST_CASE("flags: without any mechanism the daemon refuses to start") {
 
 TEST_CASE("flags: parsing twice gives the same result (no global state)") {
     const std::vector<std::string> args{"-dn3", "-a", "shadow"};
-    const auto first = saslauthd::parse_flags(args);
-    const auto second = saslauthd::parse_flags(args);
+    const auto first = saslauthd::config::parse_flags(args);
+    const auto second = saslauthd::config::parse_flags(args);
     REQUIRE(first);
     REQUIRE(second);
     CHECK(first->workers == 3);
@@ -174,25 +175,25 @@ TEST_CASE("flags: parsing twice gives the same result (no global state)") {
 }
 
 TEST_CASE("flags: overlay keeps switches and replaces values") {
-    saslauthd::Flags base;
+    saslauthd::config::Flags base;
     base.cache = true;
     base.workers = 2;
     base.mechanisms = std::vector<std::string>{"a"};
-    saslauthd::Flags top;
+    saslauthd::config::Flags top;
     top.workers = 9;
-    const auto merged = saslauthd::overlay(base, top);
+    const auto merged = saslauthd::config::overlay(base, top);
     CHECK(merged.cache);
     CHECK(merged.workers == 9U);
     CHECK(merged.mechanisms == std::vector<std::string>{"a"});
 }
 
 TEST_CASE("usage and version texts") {
-    const auto usage = saslauthd::usage_text("saslauthd");
+    const auto usage = saslauthd::config::usage_text("saslauthd");
     CHECK(usage.starts_with("usage: saslauthd [-dfhlrvV] [-a mech[,mech...]]"));
     for (const auto* flag : {"-a ", "-c ", "-d ", "-f ", "-h ", "-l ", "-m ", "-n ", "-O ", "-r ",
                              "-s ", "-t ", "-v ", "-V ", "--sysconfig", "--no-sysconfig"})
         CHECK_MESSAGE(usage.find(std::string("\n  ") + flag) != std::string::npos, flag);
-    const auto version = saslauthd::version_text();
+    const auto version = saslauthd::config::version_text();
     CHECK(version.starts_with("saslauthd "));
     CHECK(version.find("\nauthentication mechanisms: ") != std::string::npos);
     CHECK(version.find(" shadow") != std::string::npos);

@@ -11,14 +11,14 @@ namespace {
 
 // The value of the only assignment in `text`.
 std::string value_of(const std::string& text) {
-    const auto parsed = saslauthd::parse_sysconfig(text, "sc");
+    const auto parsed = saslauthd::config::parse_sysconfig(text, "sc");
     REQUIRE_MESSAGE(parsed, (parsed ? "" : parsed.error().message));
     REQUIRE(parsed->size() == 1);
     return parsed->front().value;
 }
 
 std::string error_of(const std::string& text) {
-    const auto parsed = saslauthd::parse_sysconfig(text, "sc");
+    const auto parsed = saslauthd::config::parse_sysconfig(text, "sc");
     REQUIRE_FALSE(parsed);
     return parsed.error().message;
 }
@@ -26,13 +26,13 @@ std::string error_of(const std::string& text) {
 } // namespace
 
 TEST_CASE("sysconfig: assignments, comments, blank lines and export") {
-    const auto parsed = saslauthd::parse_sysconfig("# comment\n"
-                                                   "\n"
-                                                   "   # indented comment\n"
-                                                   "SOCKETDIR=/run/saslauthd\n"
-                                                   "export MECH=shadow # trailing comment\n"
-                                                   "FLAGS=\n",
-                                                   "sc");
+    const auto parsed = saslauthd::config::parse_sysconfig("# comment\n"
+                                                           "\n"
+                                                           "   # indented comment\n"
+                                                           "SOCKETDIR=/run/saslauthd\n"
+                                                           "export MECH=shadow # trailing comment\n"
+                                                           "FLAGS=\n",
+                                                           "sc");
     REQUIRE(parsed);
     REQUIRE(parsed->size() == 3);
     CHECK((*parsed)[0].key == "SOCKETDIR");

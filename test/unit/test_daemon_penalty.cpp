@@ -10,9 +10,9 @@
 #include <unistd.h>
 #include <vector>
 
-using saslauthd::PenaltySettings;
 using saslauthd::auth::Penalty;
 using saslauthd::auth::penalty_address;
+using saslauthd::config::PenaltySettings;
 using namespace std::chrono_literals;
 
 namespace {
