@@ -235,6 +235,25 @@ int free_port() {
     throw std::runtime_error("no free port on 127.0.0.1");
 }
 
+ScopedEnvironment::ScopedEnvironment(
+    std::initializer_list<std::pair<const char*, std::string>> variables) {
+    for (const auto& [name, value] : variables) {
+        const char* before = std::getenv(name);
+        m_saved.emplace_back(name,
+                             before != nullptr ? std::optional<std::string>(before) : std::nullopt);
+        setenv(name, value.c_str(), 1);
+    }
+}
+
+ScopedEnvironment::~ScopedEnvironment() {
+    for (const auto& [name, value] : m_saved) {
+        if (value)
+            setenv(name.c_str(), value->c_str(), 1);
+        else
+            unsetenv(name.c_str());
+    }
+}
+
 CommandResult start_with_options(const TempDir& dir, const std::string& options) {
     dir.write("saslauthd.conf", options);
     return run_command(

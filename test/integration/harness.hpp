@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <initializer_list>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 #include <thread>
@@ -92,6 +94,18 @@ private:
     std::string m_log_path;
     pid_t m_pid = -1;
     int m_status = -1;
+};
+
+// Environment variables set for the object's life, then put back as they were.
+class ScopedEnvironment {
+public:
+    ScopedEnvironment(std::initializer_list<std::pair<const char*, std::string>> variables);
+    ScopedEnvironment(const ScopedEnvironment&) = delete;
+    ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
+    ~ScopedEnvironment();
+
+private:
+    std::vector<std::pair<std::string, std::optional<std::string>>> m_saved;
 };
 
 // Waits until `predicate` holds, polling; false after `timeout`.

@@ -7,6 +7,7 @@
 #include "pam_fixture.hpp"
 
 #include <csignal>
+#include <cstdlib>
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <fstream>
@@ -46,6 +47,18 @@ private:
     rlimit m_saved{};
 };
 
+// Under AddressSanitizer the daemon must leave SIGSEGV to the kernel and keep core dumps on
+// (ASan turns them off by default); the test binary is built the same way as the daemon.
+std::string sanitizer_options() {
+#if defined(__SANITIZE_ADDRESS__)
+    const char* set = std::getenv("ASAN_OPTIONS");
+    return std::string(set != nullptr ? set : "") + ":handle_segv=0:disable_coredump=0";
+#else
+    const char* set = std::getenv("ASAN_OPTIONS");
+    return set != nullptr ? set : "";
+#endif
+}
+
 std::vector<std::filesystem::path> cores_in(const TempDir& dir) {
     std::vector<std::filesystem::path> cores;
     for (const auto& entry : std::filesystem::directory_iterator(dir.path() / "cores"))
@@ -82,6 +95,7 @@ TEST_SUITE("integration::core_dumps") {
             std::filesystem::create_directory(dir / "cores");
             const ScopedCorePattern pattern(dir / "cores/core.%p");
             const ScopedCoreLimit limit;
+            const ScopedEnvironment asan{{"ASAN_OPTIONS", sanitizer_options()}};
             dir.write("shadow", shadow_line("alice", pam_fixture::sha512_hash(k_right)));
             dir.write("saslauthd.conf",
                       "shadow_file: " + (dir / "shadow") + "\ndovecot_listen: " + (dir / "auth") +

@@ -66,25 +66,6 @@ private:
 };
 
 // Sets environment variables for the daemons started in its lifetime.
-class ScopedEnvironment {
-public:
-    ScopedEnvironment(std::initializer_list<std::pair<const char*, std::string>> variables) {
-        for (const auto& [name, value] : variables) {
-            setenv(name, value.c_str(), 1);
-            m_names.push_back(name);
-        }
-    }
-    ScopedEnvironment(const ScopedEnvironment&) = delete;
-    ScopedEnvironment& operator=(const ScopedEnvironment&) = delete;
-    ~ScopedEnvironment() {
-        for (const auto* name : m_names)
-            unsetenv(name);
-    }
-
-private:
-    std::vector<const char*> m_names;
-};
-
 bool authenticates(const std::string& socket) {
     const auto reply = client::authenticate(socket, {"alice", k_test_password, "imap", "", {}});
     REQUIRE_MESSAGE(reply.has_value(), (reply ? "" : reply.error().message));
