@@ -3,8 +3,10 @@
 // connections held open beside them. Prints one line of results.
 //
 // loadgen --socket PATH --credentials FILE [--clients N] [--seconds S] [--client-addr A]
-//         [--stalled N] [--timeout-ms MS] [--service NAME]
-// The credentials file has one "login<TAB>password<TAB>OK|NO" per line.
+//         [--stalled N] [--timeout-ms MS] [--service NAME] [--trace FILE]
+// The credentials file has one "login<TAB>password<TAB>OK|NO" per line. --trace writes one
+// line per request after the run, "SENT ANSWERED OUTCOME" (wall-clock seconds since the epoch,
+// so that a script can line them up with `date +%s.%N`; OUTCOME is OK, NO or ERR for no reply).
 #include "client/client.hpp"
 
 #include <algorithm>
@@ -43,12 +45,20 @@ struct Settings {
     std::optional<std::string> client_addr;
     unsigned stalled = 0;
     std::chrono::milliseconds timeout{30000};
+    std::string trace_path;
+};
+
+struct TraceEntry {
+    std::chrono::system_clock::time_point sent;
+    std::chrono::system_clock::time_point answered;
+    char outcome; // 'O'k, 'N'o, 'E'rror
 };
 
 struct ClientTally {
     std::vector<std::uint32_t> latencies_us;
     unsigned long wrong = 0;  // a reply other than the expected one
     unsigned long failed = 0; // no reply at all
+    std::vector<TraceEntry> trace;
 };
 
 std::vector<Credential> read_credentials(const std::string& path) {
@@ -91,6 +101,8 @@ std::optional<Settings> parse_arguments(int argc, char** argv) {
             settings.stalled = number(value);
         else if (flag == "--timeout-ms")
             settings.timeout = std::chrono::milliseconds(number(value));
+        else if (flag == "--trace")
+            settings.trace_path = value;
         else
             return std::nullopt;
     }
@@ -106,10 +118,16 @@ void run_client(const Settings& settings, unsigned index, Clock::time_point end,
         const auto& credential = settings.credentials[turn % settings.credentials.size()];
         const proto::RequestView request{credential.login, credential.password, settings.service,
                                          "", settings.client_addr};
+        const auto sent = std::chrono::system_clock::now();
         const auto start = Clock::now();
         const auto reply = client::authenticate(settings.socket_path, request, timeouts);
         const auto elapsed =
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+        if (!settings.trace_path.empty())
+            tally.trace.push_back({sent, std::chrono::system_clock::now(),
+                                   !reply      ? 'E'
+                                   : reply->ok ? 'O'
+                                               : 'N'});
         if (!reply) {
             ++tally.failed;
             continue;
@@ -161,6 +179,27 @@ void hold_stalled(const Settings& settings, Clock::time_point end) {
             close(entry.fd);
 }
 
+double epoch_seconds(std::chrono::system_clock::time_point time) {
+    return std::chrono::duration<double>(time.time_since_epoch()).count();
+}
+
+bool write_trace(const std::string& path, const std::vector<ClientTally>& tallies) {
+    std::vector<TraceEntry> entries;
+    for (const auto& tally : tallies)
+        entries.insert(entries.end(), tally.trace.begin(), tally.trace.end());
+    std::ranges::sort(entries, {}, &TraceEntry::answered);
+    std::FILE* out = std::fopen(path.c_str(), "w");
+    if (out == nullptr)
+        return false;
+    for (const auto& entry : entries)
+        std::fprintf(out, "%.6f %.6f %s\n", epoch_seconds(entry.sent),
+                     epoch_seconds(entry.answered),
+                     entry.outcome == 'O'   ? "OK"
+                     : entry.outcome == 'N' ? "NO"
+                                            : "ERR");
+    return std::fclose(out) == 0;
+}
+
 std::uint32_t percentile(const std::vector<std::uint32_t>& sorted, double fraction) {
     if (sorted.empty())
         return 0;
@@ -175,7 +214,7 @@ int main(int argc, char** argv) {
     if (!settings) {
         std::cerr << "usage: loadgen --socket PATH --credentials FILE [--clients N] "
                      "[--seconds S] [--client-addr A] [--stalled N] [--timeout-ms MS] "
-                     "[--service NAME]\n";
+                     "[--service NAME] [--trace FILE]\n";
         return 2;
     }
     // The stalled connections land first; the clients' time starts after them.
@@ -200,6 +239,10 @@ int main(int argc, char** argv) {
         latencies.insert(latencies.end(), tally.latencies_us.begin(), tally.latencies_us.end());
         wrong += tally.wrong;
         failed += tally.failed;
+    }
+    if (!settings->trace_path.empty() && !write_trace(settings->trace_path, tallies)) {
+        std::perror(settings->trace_path.c_str());
+        return 2;
     }
     std::sort(latencies.begin(), latencies.end());
     std::printf("requests=%zu rps=%.1f min_us=%u p50_us=%u p99_us=%u wrong=%lu failed=%lu\n",
