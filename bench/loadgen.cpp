@@ -3,8 +3,10 @@
 // connections held open beside them. Prints one line of results.
 //
 // loadgen --socket PATH --credentials FILE [--clients N] [--seconds S] [--client-addr A]
-//         [--stalled N] [--timeout-ms MS] [--service NAME]
-// The credentials file has one "login<TAB>password<TAB>OK|NO" per line.
+//         [--stalled N] [--timeout-ms MS] [--service NAME] [--trace FILE]
+// The credentials file has one "login<TAB>password<TAB>OK|NO" per line. --trace writes one
+// line per request after the run, "SENT ANSWERED OUTCOME" (wall-clock seconds since the epoch,
+// so that a script can line them up with `date +%s.%N`; OUTCOME is OK, NO or ERR for no reply).
 #include "bench/tally.hpp"
 #include "client/client.hpp"
 
@@ -40,9 +42,19 @@ struct Settings {
     std::optional<std::string> client_addr;
     unsigned stalled = 0;
     std::chrono::milliseconds timeout{30000};
+    std::string trace_path;
 };
 
-using ClientTally = bench::Tally;
+struct TraceEntry {
+    std::chrono::system_clock::time_point sent;
+    std::chrono::system_clock::time_point answered;
+    char outcome; // 'O'k, 'N'o, 'E'rror
+};
+
+// What a client counts, and with --trace what happened to each of its requests.
+struct ClientTally : bench::Tally {
+    std::vector<TraceEntry> trace;
+};
 
 std::optional<Settings> parse_arguments(int argc, char** argv) {
     Settings settings;
@@ -70,6 +82,8 @@ std::optional<Settings> parse_arguments(int argc, char** argv) {
             settings.stalled = number(value);
         else if (flag == "--timeout-ms")
             settings.timeout = std::chrono::milliseconds(number(value));
+        else if (flag == "--trace")
+            settings.trace_path = value;
         else
             return std::nullopt;
     }
@@ -85,10 +99,16 @@ void run_client(const Settings& settings, unsigned index, Clock::time_point end,
         const auto& credential = settings.credentials[turn % settings.credentials.size()];
         const proto::RequestView request{credential.login, credential.password, settings.service,
                                          "", settings.client_addr};
+        const auto sent = std::chrono::system_clock::now();
         const auto start = Clock::now();
         const auto reply = client::authenticate(settings.socket_path, request, timeouts);
         const auto elapsed =
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+        if (!settings.trace_path.empty())
+            tally.trace.push_back({sent, std::chrono::system_clock::now(),
+                                   !reply      ? 'E'
+                                   : reply->ok ? 'O'
+                                               : 'N'});
         if (!reply) {
             ++tally.failed;
             continue;
@@ -140,6 +160,27 @@ void hold_stalled(const Settings& settings, Clock::time_point end) {
             close(entry.fd);
 }
 
+double epoch_seconds(std::chrono::system_clock::time_point time) {
+    return std::chrono::duration<double>(time.time_since_epoch()).count();
+}
+
+bool write_trace(const std::string& path, const std::vector<ClientTally>& tallies) {
+    std::vector<TraceEntry> entries;
+    for (const auto& tally : tallies)
+        entries.insert(entries.end(), tally.trace.begin(), tally.trace.end());
+    std::ranges::sort(entries, {}, &TraceEntry::answered);
+    std::FILE* out = std::fopen(path.c_str(), "w");
+    if (out == nullptr)
+        return false;
+    for (const auto& entry : entries)
+        std::fprintf(out, "%.6f %.6f %s\n", epoch_seconds(entry.sent),
+                     epoch_seconds(entry.answered),
+                     entry.outcome == 'O'   ? "OK"
+                     : entry.outcome == 'N' ? "NO"
+                                            : "ERR");
+    return std::fclose(out) == 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -147,7 +188,7 @@ int main(int argc, char** argv) {
     if (!settings) {
         std::cerr << "usage: loadgen --socket PATH --credentials FILE [--clients N] "
                      "[--seconds S] [--client-addr A] [--stalled N] [--timeout-ms MS] "
-                     "[--service NAME]\n";
+                     "[--service NAME] [--trace FILE]\n";
         return 2;
     }
     // The stalled connections land first; the clients' time starts after them.
@@ -165,6 +206,10 @@ int main(int argc, char** argv) {
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
 
+    if (!settings->trace_path.empty() && !write_trace(settings->trace_path, tallies)) {
+        std::perror(settings->trace_path.c_str());
+        return 2;
+    }
     const auto all = bench::report(tallies, seconds);
     return all.wrong == 0 ? 0 : 1;
 }

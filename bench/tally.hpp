@@ -44,9 +44,10 @@ inline std::uint32_t percentile(const std::vector<std::uint32_t>& sorted, double
     return sorted[static_cast<std::size_t>(fraction * static_cast<double>(sorted.size() - 1))];
 }
 
-// Prints the line; returns the tallies summed (latencies sorted).
-inline Tally report(const std::vector<Tally>& tallies, double seconds,
-                    const std::string& extra = {}) {
+// Prints the line; returns the tallies summed (latencies sorted). Tallies: a range of Tally
+// or of types derived from it.
+template <typename Tallies>
+Tally report(const Tallies& tallies, double seconds, const std::string& extra = {}) {
     Tally all;
     for (const auto& tally : tallies) {
         all.latencies_us.insert(all.latencies_us.end(), tally.latencies_us.begin(),

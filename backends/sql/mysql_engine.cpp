@@ -1,6 +1,13 @@
 // sql_engine: mysql, MySQL or MariaDB through Connector/C++ 1.1. Each worker keeps one
-// connection and one prepared statement. A host that fails is skipped for
-// sql_retry_interval, then tried again, so a restarted server is found without a restart here.
+// connection and one prepared statement, and its own HostSchedule (host_schedule.hpp), which
+// says which host to connect to: a failed host is skipped for sql_retry_interval, but when
+// every host is skipped the one that failed longest ago is tried anyway (once a second), so a
+// restarted server is used again within a second; a host that timed out is never waited for
+// again until a probe (host_probe.hpp) sees it answer; and the worker moves back to an earlier
+// host as soon as a probe sees that one answer. Probes run beside the requests and never make
+// one wait: they are looked at, without waiting, when a request comes.
+#include "backends/sql/host_probe.hpp"
+#include "backends/sql/host_schedule.hpp"
 #include "backends/sql/sql_engine.hpp"
 
 #include <algorithm>
@@ -51,19 +58,24 @@ bool encrypted(::sql::Connection& connection) {
 class MysqlEngine final : public SqlEngine {
 public:
     explicit MysqlEngine(const SqlSettings& settings)
-        : m_settings(settings), m_down_until(settings.hosts.size()) {}
+        : m_settings(settings),
+          m_schedule(settings.hosts.size(), settings.retry_interval, settings.connect_timeout),
+          m_probes(settings.hosts.size()) {}
 
     void on_worker_start() override {
-        m_statement.reset();
-        m_connection.reset();
-        std::ranges::fill(m_down_until, Clock::time_point{});
+        close(m_session);
+        for (auto& probe : m_probes)
+            probe.stop();
+        m_schedule.reset();
     }
 
     std::expected<Rows, std::string> lookup(const std::vector<std::string>& params) override {
         try {
-            return lookup_with_failover(params);
+            auto rows = lookup_with_failover(params);
+            start_due_probes();
+            return rows;
         } catch (const std::exception& error) { // not an SQLException: a bug or no memory
-            disconnect();
+            close(m_session);
             return std::unexpected(std::string("mysql: ") + error.what());
         }
     }
@@ -74,53 +86,135 @@ private:
         bool connection_lost = false;
     };
 
+    struct Session {
+        std::unique_ptr<::sql::Connection> connection;
+        std::unique_ptr<::sql::PreparedStatement> statement; // destroyed first
+        std::size_t host = 0;
+    };
+
     std::expected<Rows, std::string> lookup_with_failover(const std::vector<std::string>& params) {
+        poll_probes();
         std::string errors;
-        if (m_connection) {
+        std::vector<bool> tried(m_settings.hosts.size());
+        if (m_session.connection) {
+            fail_back();
+            const auto started = Clock::now();
             auto rows = query(params);
             if (rows || !rows.error().connection_lost)
                 return rows ? std::expected<Rows, std::string>(std::move(*rows))
-                            : std::unexpected(host_name(m_host) + ": " + rows.error().message);
-            // Often only an idle connection the server closed: reconnect before giving up.
-            disconnect();
-        }
-        const auto now = Clock::now();
-        for (std::size_t host = 0; host < m_settings.hosts.size(); ++host) {
-            if (m_down_until[host] > now) {
-                append(errors, host_name(host) + ": skipped after a recent failure");
-                continue;
+                            : std::unexpected(host_name(m_session.host) + ": " +
+                                              rows.error().message);
+            const auto host = m_session.host;
+            close(m_session);
+            // A timeout: the server hangs, so do not wait for it again. Anything quicker is
+            // often only an idle connection the server closed: reconnect before giving up.
+            if (timed_out(Clock::now() - started)) {
+                m_schedule.failed(host, true, Clock::now());
+                tried[host] = true;
+                append(errors, host_name(host) + ": " + rows.error().message);
             }
-            if (auto failure = connect(host)) {
-                mark_down(host);
-                append(errors, host_name(host) + ": " + *failure);
-                continue;
-            }
-            auto rows = query(params);
-            if (rows)
-                return std::move(*rows);
-            if (!rows.error().connection_lost)
-                return std::unexpected(host_name(host) + ": " + rows.error().message);
-            disconnect();
-            mark_down(host);
-            append(errors, host_name(host) + ": " + rows.error().message);
         }
+        while (const auto host = m_schedule.next_attempt(tried, Clock::now())) {
+            tried[*host] = true;
+            m_probes[*host].stop();
+            const auto started = Clock::now();
+            auto session = open(*host);
+            std::string failure;
+            if (session) {
+                m_session = std::move(*session);
+                m_schedule.connected(*host);
+                auto rows = query(params);
+                if (rows)
+                    return std::move(*rows);
+                if (!rows.error().connection_lost)
+                    return std::unexpected(host_name(*host) + ": " + rows.error().message);
+                close(m_session);
+                failure = std::move(rows.error().message);
+            } else {
+                failure = std::move(session.error());
+            }
+            m_schedule.failed(*host, timed_out(Clock::now() - started), Clock::now());
+            append(errors, host_name(*host) + ": " + failure);
+        }
+        for (std::size_t host = 0; host < tried.size(); ++host)
+            if (!tried[host])
+                append(errors, host_name(host) + ": " + std::string(m_schedule.skip_reason(host)));
         return std::unexpected("no database host answered: " + errors);
     }
 
+    // Connected to a later host while a probe saw an earlier one answer: move there. If that
+    // fails the request goes on with the connection it has.
+    void fail_back() {
+        const auto target = m_schedule.failback_target(m_session.host);
+        if (!target)
+            return;
+        const auto started = Clock::now();
+        auto session = open(*target);
+        if (!session) {
+            m_schedule.failed(*target, timed_out(Clock::now() - started), Clock::now());
+            return;
+        }
+        close(m_session);
+        m_session = std::move(*session);
+        m_schedule.connected(*target);
+    }
+
+    void poll_probes() {
+        const auto now = Clock::now();
+        for (std::size_t host = 0; host < m_probes.size(); ++host) {
+            if (!m_schedule.probing(host))
+                continue;
+            switch (m_probes[host].poll()) {
+            case HostProbe::Status::answered:
+                m_schedule.probe_answered(host);
+                break;
+            case HostProbe::Status::failed:
+                m_schedule.probe_failed(host, now);
+                break;
+            case HostProbe::Status::pending:
+            case HostProbe::Status::idle:
+                // Replaced when not even the kernel answered: a server that accepted is kept
+                // (host_probe.hpp says why).
+                if (!m_probes[host].established() && m_schedule.probe_overdue(host, now)) {
+                    m_probes[host].stop();
+                    m_schedule.probe_expired(host, now);
+                }
+                break;
+            }
+        }
+    }
+
+    void start_due_probes() {
+        const auto now = Clock::now();
+        const auto current =
+            m_session.connection ? std::optional(m_session.host) : std::optional<std::size_t>();
+        for (const auto host : m_schedule.due_probes(current, now)) {
+            if (m_probes[host].start(m_settings.hosts[host]) == HostProbe::Status::failed)
+                m_schedule.probe_failed(host, now);
+            else
+                m_schedule.probe_started(host, now);
+        }
+    }
+
+    // A failure that took half the shorter timeout or more was a timeout: the server hangs.
+    // Refusals, unknown names and errors from the server come back far sooner.
+    bool timed_out(Clock::duration took) const {
+        const auto shorter = std::min(m_settings.connect_timeout, m_settings.read_timeout);
+        return took >= std::chrono::duration_cast<Clock::duration>(shorter) / 2;
+    }
+
     static void append(std::string& errors, const std::string& error) {
-        errors += errors.empty() ? error : "; " + error;
+        if (!errors.empty())
+            errors += "; ";
+        errors += error;
     }
 
     std::string host_name(std::size_t host) const { return m_settings.hosts[host].to_string(); }
 
-    void mark_down(std::size_t host) {
-        m_down_until[host] = Clock::now() + m_settings.retry_interval;
-    }
-
-    void disconnect() noexcept {
-        m_statement.reset();
+    static void close(Session& session) noexcept {
+        session.statement.reset();
         try {
-            m_connection.reset();
+            session.connection.reset();
         } catch (...) { // closing a broken connection may complain; it is gone anyway
         }
     }
@@ -136,6 +230,8 @@ private:
         options["userName"] = m_settings.user;
         options["password"] = std::string(m_settings.password.view()); // SECRET
         options["schema"] = m_settings.database;
+        // The connect timeout also bounds the wait for the server's greeting, which is where a
+        // hung server that the kernel still accepts for keeps a client.
         options["OPT_CONNECT_TIMEOUT"] = static_cast<int>(m_settings.connect_timeout.count());
         options["OPT_READ_TIMEOUT"] = static_cast<int>(m_settings.read_timeout.count());
         options["OPT_WRITE_TIMEOUT"] = static_cast<int>(m_settings.read_timeout.count());
@@ -156,29 +252,32 @@ private:
         return options;
     }
 
-    // An error text, or nullopt once connected with the statement prepared.
-    std::optional<std::string> connect(std::size_t host) {
+    // Connected with the statement prepared, or an error text.
+    std::expected<Session, std::string> open(std::size_t host) {
+        Session session;
+        session.host = host;
         try {
             auto options = connect_options(m_settings.hosts[host]);
-            m_connection.reset(::sql::mysql::get_driver_instance()->connect(options));
-            if (m_settings.tls.enabled && !encrypted(*m_connection)) {
-                disconnect();
-                return "the server did not encrypt the connection, and sql_usessl is yes";
+            session.connection.reset(::sql::mysql::get_driver_instance()->connect(options));
+            if (m_settings.tls.enabled && !encrypted(*session.connection)) {
+                close(session);
+                return std::unexpected(
+                    "the server did not encrypt the connection, and sql_usessl is yes");
             }
-            m_statement.reset(m_connection->prepareStatement(m_settings.query.sql()));
-            m_host = host;
-            return std::nullopt;
+            session.statement.reset(session.connection->prepareStatement(m_settings.query.sql()));
+            return session;
         } catch (const ::sql::SQLException& error) {
-            disconnect();
-            return describe(error);
+            close(session);
+            return std::unexpected(describe(error));
         }
     }
 
     std::expected<Rows, QueryFailure> query(const std::vector<std::string>& params) {
         try {
+            auto& statement = *m_session.statement;
             for (std::size_t i = 0; i < params.size(); ++i)
-                m_statement->setString(static_cast<unsigned>(i + 1), params[i]);
-            const std::unique_ptr<::sql::ResultSet> result(m_statement->executeQuery());
+                statement.setString(static_cast<unsigned>(i + 1), params[i]);
+            const std::unique_ptr<::sql::ResultSet> result(statement.executeQuery());
             Rows rows;
             rows.reserve(result->rowsCount()); // no reallocation leaves a stray copy behind
             while (result->next())
@@ -191,10 +290,9 @@ private:
     }
 
     const SqlSettings& m_settings;
-    std::vector<Clock::time_point> m_down_until; // per host; in the past: worth a try
-    std::unique_ptr<::sql::Connection> m_connection;
-    std::unique_ptr<::sql::PreparedStatement> m_statement;
-    std::size_t m_host = 0; // the host m_connection talks to
+    HostSchedule m_schedule;
+    std::vector<HostProbe> m_probes; // per host; open while the schedule says it probes
+    Session m_session;
 };
 
 } // namespace
