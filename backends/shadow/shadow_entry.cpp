@@ -203,6 +203,26 @@ LookupResult find_in_shadow_file(const std::string& path, std::string_view name)
     return std::nullopt;
 }
 
+std::optional<LookupError> for_each_hash(const std::string& path,
+                                         const std::function<void(std::string_view)>& visit) {
+    const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (file.get() < 0)
+        return LookupError{path + ": cannot open: " + describe_errno(errno)};
+    std::vector<char> buffer(k_max_line);
+    const WipeOnExit wipe_buffer(buffer);
+    LineReader reader(file.get(), buffer);
+    while (const auto line = reader.next()) {
+        const auto first = line->find(':');
+        if (first == std::string_view::npos)
+            continue;
+        const auto hash = line->substr(first + 1);
+        visit(hash.substr(0, hash.find(':')));
+    }
+    if (!reader.error().empty())
+        return LookupError{path + ": " + reader.error()};
+    return std::nullopt;
+}
+
 LookupResult find_in_nss(std::string_view name) {
     if (name.empty() || name.find('\0') != std::string_view::npos)
         return std::nullopt;
