@@ -10,6 +10,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 namespace backends::shadow {
 
@@ -68,10 +69,21 @@ std::optional<HashCost> census_of(const std::string& path, const CostLimits& lim
     return census.most_common();
 }
 
+// A valid user name that no account has: "sasl-nx-" and 12 random hex digits.
+std::string absent_name() {
+    std::random_device random;
+    std::string name = "sasl-nx-";
+    constexpr std::string_view k_digits = "0123456789abcdef";
+    for (int i = 0; i < 12; ++i)
+        name.push_back(k_digits[random() % k_digits.size()]);
+    return name;
+}
+
 class ShadowBackend final : public Backend {
 public:
     ShadowBackend(std::string shadow_file, EqualCost cost)
-        : m_shadow_file(std::move(shadow_file)), m_cost(std::move(cost)) {}
+        : m_shadow_file(std::move(shadow_file)), m_cost(std::move(cost)),
+          m_absent_name(absent_name()) {}
 
     std::string_view name() const override { return "shadow"; }
 
@@ -86,9 +98,19 @@ public:
     }
 
 private:
-    LookupResult find(std::string_view login) const {
-        return m_shadow_file.empty() ? find_in_nss(login)
-                                     : find_in_shadow_file(m_shadow_file, login);
+    LookupResult find(std::string_view login) {
+        if (!m_shadow_file.empty())
+            return find_in_shadow_file(m_shadow_file, login);
+        auto found = find_in_nss(login);
+        // NSS answers an unknown name later than a known one: every source of nsswitch.conf is
+        // asked in turn (Debian's "shadow: files systemd" asks systemd too). One more lookup,
+        // of a name that exists after one that did not and of one that does not after one
+        // that did, makes every request cost one of each.
+        const bool exists = found && found->has_value();
+        static_cast<void>(find_in_nss(exists ? m_absent_name : m_present_name));
+        if (exists)
+            m_present_name = login;
+        return found;
     }
 
     // Every answer, whatever was found, costs one verification at the site's cost: the entry's
@@ -128,6 +150,8 @@ private:
 
     std::string m_shadow_file; // empty: ask NSS
     EqualCost m_cost;
+    std::string m_present_name = "root"; // NSS: the last name found
+    std::string m_absent_name;           // NSS: a valid name nobody has
 };
 
 // The daemon changes to "/" after start-up, so a relative path would change meaning.

@@ -35,7 +35,8 @@ using LookupResult = std::expected<std::optional<ShadowEntry>, LookupError>;
 // One line without its newline: nine ':'-separated fields. The error names the bad field.
 std::expected<ShadowEntry, std::string> parse_shadow_line(std::string_view line);
 
-// Reads `path` line by line and stops at the first line for `name`.
+// Reads `path` line by line to its end, whatever it finds (so that the time is the same for
+// every name); the first line for `name` counts.
 LookupResult find_in_shadow_file(const std::string& path, std::string_view name);
 
 // Calls `visit` with the hash field of every line of `path` that has one, in file order,

@@ -78,10 +78,10 @@ std::string read_hash(std::string_view user) {
     return std::string((*found)->hash.view());
 }
 
-// The median time of a wrong password for each login, the logins taken in turn so that
-// drift hits each alike.
-std::map<std::string, double> median_seconds(Backend& backend,
-                                             const std::vector<std::string>& logins, int runs) {
+// The shortest time of a wrong password for each login, the logins taken in turn so that
+// drift hits each alike; the shortest, because the load of a shared machine only ever adds.
+std::map<std::string, double> shortest_seconds(Backend& backend,
+                                               const std::vector<std::string>& logins, int runs) {
     std::map<std::string, std::vector<double>> samples;
     for (const auto& login : logins) // warm up
         static_cast<void>(verify(backend, login, "not the password"));
@@ -93,12 +93,11 @@ std::map<std::string, double> median_seconds(Backend& backend,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
         }
     }
-    std::map<std::string, double> medians;
+    std::map<std::string, double> shortest;
     for (auto& [login, times] : samples) {
-        std::sort(times.begin(), times.end());
-        medians[login] = times[times.size() / 2];
+        shortest[login] = *std::min_element(times.begin(), times.end());
     }
-    return medians;
+    return shortest;
 }
 
 } // namespace
@@ -366,28 +365,32 @@ TEST_CASE("shadow backend: every failure costs what a wrong password of the file
     auto backend = make_backend("shadow_file: " + k_shadow_file + "\n");
     const std::vector<std::string> logins{"u_sha512", "no_such_user", "u_locked",  "u_star",
                                           "u_empty",  "u_garbage",    "u_expired", "u_must_change"};
-    const auto medians = median_seconds(*backend, logins, 9);
-    const double known = medians.at("u_sha512");
+    const auto shortest = shortest_seconds(*backend, logins, 9);
+    const double known = shortest.at("u_sha512");
     for (const auto& login : logins) {
-        INFO(login, ": ", medians.at(login), " s, a wrong password for u_sha512 ", known, " s");
+        INFO(login, ": ", shortest.at(login), " s, a wrong password for u_sha512 ", known, " s");
         // Loose bounds: a sha512crypt check takes milliseconds, a lookup alone microseconds.
-        CHECK(medians.at(login) >= 0.5 * known);
-        CHECK(medians.at(login) <= 2 * known);
+        CHECK(shortest.at(login) >= 0.5 * known);
+        CHECK(shortest.at(login) <= 2 * known);
     }
 }
 
 TEST_CASE("shadow backend: the decoy follows the file, yescrypt here") {
     std::string content;
     for (int i = 0; i < 3; ++i)
-        content += "y" + std::to_string(i) + ":" + read_hash("u_yescrypt") + ":19000::::::\n";
-    content += "s:" + read_hash("u_sha512") + ":19000::::::\n";
+        content.append("y")
+            .append(std::to_string(i))
+            .append(":")
+            .append(read_hash("u_yescrypt"))
+            .append(":19000::::::\n");
+    content.append("s:").append(read_hash("u_sha512")).append(":19000::::::\n");
     const TempFile file(content);
     auto backend = make_backend("shadow_file: " + file.path() + "\n");
-    const auto medians = median_seconds(*backend, {"y0", "s", "nobody"}, 5);
-    INFO("yescrypt ", medians.at("y0"), " s, sha512crypt ", medians.at("s"), " s, unknown ",
-         medians.at("nobody"), " s");
-    CHECK(medians.at("nobody") >= 0.5 * medians.at("y0"));
-    CHECK(medians.at("nobody") <= 2 * medians.at("y0"));
+    const auto shortest = shortest_seconds(*backend, {"y0", "s", "nobody"}, 5);
+    INFO("yescrypt ", shortest.at("y0"), " s, sha512crypt ", shortest.at("s"), " s, unknown ",
+         shortest.at("nobody"), " s");
+    CHECK(shortest.at("nobody") >= 0.5 * shortest.at("y0"));
+    CHECK(shortest.at("nobody") <= 2 * shortest.at("y0"));
 }
 
 TEST_CASE("shadow backend: a crafted hash is refused at once, naming the limit") {
