@@ -168,7 +168,7 @@ TEST_SUITE("integration::hash_limits") {
         }
     }
 
-    TEST_CASE("the limits are options-file settings; a bad one names its file and line") {
+    TEST_CASE("the limits are options-file settings, a bad one names its file and line") {
         TempDir dir;
         dir.write("shadow", shadow_line("alice") + shadow_line("yes", k_yescrypt_hash));
         dir.write("saslauthd.conf", "shadow_file: " + (dir / "shadow") +
