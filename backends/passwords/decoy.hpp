@@ -24,23 +24,32 @@ HashCost yescrypt_default_cost();
 // postfixadmin's usual scheme, so the likeliest class of a mail database.
 HashCost sha512crypt_default_cost();
 
-// A value of one cost class that no password matches. Only the method and the cost come from
-// the class; its salt is random and it holds nothing of any user's value.
+// Values of one cost class that no password matches, one per login. Only the method and the
+// cost come from the class; the salt is a keyed digest of the login under `key` (random per
+// start, made before the workers fork), so a login's decoy is the same in every worker and
+// two logins' decoys differ, as real users' hashes do: sha-crypt's time depends on its salt
+// (it hashes the salt 16 + A[0] times), so one salt shared by every unknown user would set
+// them apart from the real ones, each at its own time. Nothing of any user's value is in it.
 class Decoy {
 public:
-    // nullopt for a class no decoy is made of (which cost_of never yields).
-    static std::optional<Decoy> of(const HashCost& cost);
+    // nullopt for a class no decoy is made of (which the cost readers never yield).
+    static std::optional<Decoy> of(const HashCost& cost, std::string key);
 
     const HashCost& cost() const noexcept { return m_cost; }
-    // The work of checking `password` against a value of this class: Match::no, always (or
-    // unusable if the work could not be done, e.g. out of memory).
-    Match verify(std::string_view password) const noexcept;
+    // The value verified for `login` (not secret: it matches no password).
+    std::string value_for(std::string_view login) const;
+    // The work of checking `password` against a value_for() of this decoy: Match::no, always
+    // (or unusable if the work could not be done, e.g. out of memory).
+    Match verify(std::string_view password, std::string_view value) const noexcept;
 
 private:
-    Decoy(HashCost cost, std::string value) : m_cost(std::move(cost)), m_value(std::move(value)) {}
+    Decoy(HashCost cost, std::string key) : m_cost(std::move(cost)), m_key(std::move(key)) {}
     HashCost m_cost;
-    std::string m_value;
+    std::string m_key;
 };
+
+// 32 random bytes for Decoy::of.
+std::string random_decoy_key();
 
 // How many values of each class: the most common one is the decoy's.
 class CostCensus {
@@ -69,21 +78,24 @@ public:
     EqualCost(const HashCost& initial, Learning learning, const CostLimits& limits);
 
     // `stored` (nullopt when there is none) is checked within the limits; when it is not
-    // verified, the decoy is.
+    // verified, `login`'s decoy is.
     Verification verify_stored(std::string_view password, std::optional<std::string_view> stored,
-                               std::string_view default_scheme);
-    Verification verify_crypt(std::string_view password, std::optional<std::string_view> hash);
+                               std::string_view default_scheme, std::string_view login);
+    Verification verify_crypt(std::string_view password, std::optional<std::string_view> hash,
+                              std::string_view login);
 
     const HashCost& decoy_cost() const noexcept { return m_decoy.cost(); }
     const CostLimits& limits() const noexcept { return m_limits; }
 
 private:
-    Verification finish(Verification verification, std::string_view password);
+    Verification finish(Verification verification, std::string_view password,
+                        std::string_view login);
     void learn(const HashCost& cost);
 
     static constexpr std::size_t k_window = 16;
     CostLimits m_limits;
     Learning m_learning;
+    std::string m_key; // the decoys' salt key, shared by the workers
     Decoy m_decoy;
     std::array<std::optional<HashCost>, k_window> m_recent{};
     std::size_t m_next = 0;

@@ -239,7 +239,8 @@ std::optional<HashCost> bcrypt_cost(std::string_view hash) {
 }
 
 // "$5$" / "$6$", optionally "rounds=N$" (libxcrypt refuses N outside 1000..999999999 and a
-// leading zero), the salt up to '$' (16 characters count), '$', the hash.
+// leading zero), the salt up to '$' (16 characters count), '$', the hash. The parameters are
+// written "$6$" for the default 5000 rounds, "$6$rounds=N$" otherwise.
 std::optional<HashCost> sha_crypt_cost(std::string_view hash, HashMethod method) {
     constexpr std::string_view k_rounds = "rounds=";
     constexpr uint64_t k_default = 5000;
@@ -257,8 +258,10 @@ std::optional<HashCost> sha_crypt_cost(std::string_view hash, HashMethod method)
     const auto salt = rest.substr(0, rest.find_first_of("$:\n"));
     if (salt.size() < rest.size() && rest[salt.size()] != '$')
         return std::nullopt;
+    // The default written or not costs the same; a decoy leaves it out, as most hashes do.
     std::string parameters(hash.substr(0, 3));
-    parameters.append(k_rounds).append(std::to_string(rounds)).append(1, '$');
+    if (rounds != k_default)
+        parameters.append(k_rounds).append(std::to_string(rounds)).append(1, '$');
     HashCost cost = fixed_cost(method, parameters, std::min<std::size_t>(salt.size(), 16));
     cost.rounds = rounds;
     return cost;

@@ -41,7 +41,7 @@ struct HashCost {
     std::uint64_t time_cost = 0;  // argon2 and yescrypt t; scrypt p (its lanes run in turn)
     // Two values with the same method, parameters and lengths take the same time to verify:
     // `parameters` is the value's text up to its salt with the numbers written canonically
-    // ("$6$rounds=5000$", "$y$j9T$", "$2b$10$", "$argon2id$v=19$m=65536,t=3,p=1$").
+    // ("$6$", "$6$rounds=10000$", "$y$j9T$", "$2b$10$", "$argon2id$v=19$m=65536,t=3,p=1$").
     std::string parameters;
     std::size_t salt_length = 0; // characters as stored (bytes for argon2)
     std::size_t hash_length = 0; // bytes of an argon2 hash

@@ -124,7 +124,8 @@ private:
         const ShadowEntry* entry = found->has_value() ? &**found : nullptr;
         const auto hash = entry != nullptr ? entry->hash.view() : std::string_view{};
         const auto verification = m_cost.verify_crypt(
-            credentials.password, entry != nullptr ? hash_to_verify(hash) : std::nullopt);
+            credentials.password, entry != nullptr ? hash_to_verify(hash) : std::nullopt,
+            credentials.login);
         if (entry == nullptr)
             return {Verdict::unknown_user, "no such user"};
         switch (state_of(hash)) {

@@ -72,8 +72,8 @@ private:
         std::optional<std::string_view> stored;
         if (!rows->empty() && rows->front() && !rows->front()->empty())
             stored = *rows->front();
-        const auto verification =
-            m_cost.verify_stored(credentials.password, stored, m_settings.password_scheme);
+        const auto verification = m_cost.verify_stored(
+            credentials.password, stored, m_settings.password_scheme, credentials.login);
         if (rows->empty())
             return {Verdict::unknown_user, "no such user"};
         if (!stored)

@@ -107,5 +107,6 @@ TEST_CASE("the default decoy class of shadow is yescrypt at libxcrypt's default 
     const auto cost = backends::passwords::yescrypt_default_cost();
     CHECK(cost.parameters == default_setting.substr(0, salt_at));
     CHECK(cost.salt_length == default_setting.size() - salt_at);
-    CHECK(backends::passwords::Decoy::of(cost).has_value());
+    CHECK(
+        backends::passwords::Decoy::of(cost, backends::passwords::random_decoy_key()).has_value());
 }

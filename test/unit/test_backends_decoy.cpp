@@ -62,23 +62,44 @@ TEST_SUITE("passwords::decoy") {
             CAPTURE(row[2]);
             const auto verification = check_stored(row[1], row[2], row[0], k_limits);
             REQUIRE(verification.cost.has_value());
-            const auto decoy = Decoy::of(*verification.cost);
+            const auto decoy = Decoy::of(*verification.cost, random_decoy_key());
             REQUIRE(decoy.has_value());
             CHECK(decoy->cost() == *verification.cost);
             // no, not unusable: the decoy was verified, with the work that takes
-            CHECK(decoy->verify(row[1]) == Match::no);
-            CHECK(decoy->verify("") == Match::no);
+            CHECK(decoy->verify(row[1], decoy->value_for("nobody")) == Match::no);
+            CHECK(decoy->verify("", decoy->value_for("someone else")) == Match::no);
+        }
+    }
+
+    TEST_CASE("each login has a decoy of its own, the same under one key, made of the key") {
+        const auto cost = cost_of(k_sha512);
+        const auto key = random_decoy_key();
+        const auto decoy = Decoy::of(cost, key);
+        const auto again = Decoy::of(cost, key); // as in another worker
+        const auto other_key = Decoy::of(cost, random_decoy_key());
+        REQUIRE(decoy.has_value());
+        CHECK(decoy->value_for("alice") == again->value_for("alice"));
+        CHECK(decoy->value_for("alice") != decoy->value_for("bob"));
+        CHECK(decoy->value_for("alice") != other_key->value_for("alice"));
+        for (const auto* login : {"alice", "bob", ""}) {
+            const auto value = decoy->value_for(login);
+            CHECK(value.starts_with("$6$"));
+            CHECK(value.find("rounds=") == std::string::npos);    // the default, as most write it
+            CHECK(value.find("oRoadLuxKZ") == std::string::npos); // nothing of the model
+            auto read = crypt_cost(value);
+            REQUIRE(read.has_value());
+            CHECK(*read == cost);
         }
     }
 
     TEST_CASE("a decoy costs what a real value of its class costs") {
         // 20000 rounds: long enough to measure, short enough for a unit test.
         const std::string slow = "$6$rounds=20000$oRoadLuxKZ/o.LLI$x";
-        const auto decoy = Decoy::of(cost_of(slow));
+        const auto decoy = Decoy::of(cost_of(slow), random_decoy_key());
         REQUIRE(decoy.has_value());
-        const auto [real, fake] =
-            shortest_seconds([&] { static_cast<void>(check_crypt("not it", slow, k_limits)); },
-                             [&] { static_cast<void>(decoy->verify("not it")); });
+        const auto [real, fake] = shortest_seconds(
+            [&] { static_cast<void>(check_crypt("not it", slow, k_limits)); },
+            [&] { static_cast<void>(decoy->verify("not it", decoy->value_for("nobody"))); });
         INFO("real ", real, " s, decoy ", fake, " s");
         CHECK(fake >= 0.5 * real);
         CHECK(fake <= 2 * real);
@@ -101,23 +122,23 @@ TEST_SUITE("passwords::decoy") {
     TEST_CASE("learning: the decoy follows the most common of the last verified values") {
         EqualCost cost(yescrypt_default_cost(), EqualCost::Learning::last_verified, k_limits);
         CHECK(cost.decoy_cost() == yescrypt_default_cost());
-        CHECK(cost.verify_stored("wrong", k_sha512, {}).match == Match::no);
+        CHECK(cost.verify_stored("wrong", k_sha512, {}, "alice").match == Match::no);
         CHECK(cost.decoy_cost() == cost_of(k_sha512)); // the first value wins over the default
         // An unknown user, an empty value and an unknown scheme teach nothing.
         for (const auto& stored :
              {std::optional<std::string_view>{}, std::optional<std::string_view>{"{FOO}x"}}) {
-            CHECK(cost.verify_stored("wrong", stored, {}).match == Match::unusable);
+            CHECK(cost.verify_stored("wrong", stored, {}, "nobody").match == Match::unusable);
             CHECK(cost.decoy_cost() == cost_of(k_sha512));
         }
-        CHECK(cost.verify_stored("wrong", k_sha512, {}).match == Match::no);
-        CHECK(cost.verify_stored("wrong", k_sha512, {}).match == Match::no);
-        CHECK(cost.verify_crypt("wrong", k_bcrypt).match == Match::no);
+        CHECK(cost.verify_stored("wrong", k_sha512, {}, "alice").match == Match::no);
+        CHECK(cost.verify_stored("wrong", k_sha512, {}, "alice").match == Match::no);
+        CHECK(cost.verify_crypt("wrong", k_bcrypt, "bob").match == Match::no);
         CHECK(cost.decoy_cost() == cost_of(k_sha512)); // three against one
         for (int i = 0; i < 3; ++i)
-            CHECK(cost.verify_crypt("wrong", k_bcrypt).match == Match::no);
+            CHECK(cost.verify_crypt("wrong", k_bcrypt, "bob").match == Match::no);
         CHECK(cost.decoy_cost() == cost_of(k_bcrypt)); // four against three, and more recent
         // A crafted value is refused and teaches nothing either.
-        const auto crafted = cost.verify_crypt("wrong", "$6$rounds=999999999$abcdefgh$x");
+        const auto crafted = cost.verify_crypt("wrong", "$6$rounds=999999999$abcdefgh$x", "eve");
         CHECK(crafted.match == Match::unusable);
         CHECK(crafted.problem.find("password_max_crypt_rounds") != std::string::npos);
         CHECK(cost.decoy_cost() == cost_of(k_bcrypt));
@@ -126,7 +147,7 @@ TEST_SUITE("passwords::decoy") {
     TEST_CASE("a fixed class is kept whatever is verified") {
         EqualCost cost(cost_of(k_yescrypt), EqualCost::Learning::off, k_limits);
         for (int i = 0; i < 3; ++i)
-            CHECK(cost.verify_crypt("wrong", k_bcrypt).match == Match::no);
+            CHECK(cost.verify_crypt("wrong", k_bcrypt, "bob").match == Match::no);
         CHECK(cost.decoy_cost() == cost_of(k_yescrypt));
     }
 
