@@ -9,11 +9,6 @@ namespace backends::passwords {
 
 namespace {
 
-// Made once with `mkpasswd -m yescrypt` (cost 5, "j9T", which is what crypt_gensalt picks by
-// default) from 24 random bytes that were then thrown away.
-constexpr std::string_view k_dummy_hash =
-    "$y$j9T$OLsHnmrGMfkYF7faxQuZn.$dBaKOek0nZZlwdBcQnGnKKsRwzeQUjgPhkCw3SycdhA";
-
 // Takes the same time wherever the first difference is; the length is not secret.
 bool constant_time_equals(std::string_view left, std::string_view right) {
     if (left.size() != right.size())
@@ -60,10 +55,6 @@ bool crypt_supported(std::string_view hash) {
         return false;
     const Secret setting(hash);
     return crypt_checksalt(setting.c_str()) != CRYPT_SALT_INVALID;
-}
-
-std::string_view dummy_hash() {
-    return k_dummy_hash;
 }
 
 } // namespace backends::passwords

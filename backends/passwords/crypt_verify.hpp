@@ -14,9 +14,4 @@ bool crypt_matches(std::string_view password, std::string_view stored_hash);
 // True when libxcrypt recognises the hashing method of `hash`.
 bool crypt_supported(std::string_view hash);
 
-// A yescrypt hash, at libxcrypt's default cost, of a random password nobody knows. Checking a
-// password against it when there is no real hash (unknown user, locked account) makes those
-// answers take as long as a wrong password for a real user, so timing does not reveal them.
-std::string_view dummy_hash();
-
 } // namespace backends::passwords

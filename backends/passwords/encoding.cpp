@@ -79,4 +79,36 @@ bool decode_hex(std::string_view text, std::string& out) {
     return true;
 }
 
+bool decode_base64_unpadded(std::string_view text, std::string& out) {
+    if (text.find('=') != std::string_view::npos || text.size() % 4 == 1) {
+        wipe(out);
+        return false;
+    }
+    std::string padded(text);
+    padded.append((4 - text.size() % 4) % 4, '=');
+    const bool decoded = decode_base64(padded, out);
+    wipe(padded);
+    return decoded;
+}
+
+std::string encode_base64_unpadded(std::string_view bytes) {
+    constexpr std::string_view k_alphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((bytes.size() * 4 + 2) / 3);
+    unsigned bits = 0;
+    int bit_count = 0;
+    for (const char c : bytes) {
+        bits = (bits << 8) | static_cast<unsigned char>(c);
+        bit_count += 8;
+        while (bit_count >= 6) {
+            bit_count -= 6;
+            out.push_back(k_alphabet[(bits >> bit_count) & 0x3fU]);
+        }
+    }
+    if (bit_count > 0)
+        out.push_back(k_alphabet[(bits << (6 - bit_count)) & 0x3fU]);
+    return out;
+}
+
 } // namespace backends::passwords

@@ -33,69 +33,108 @@ bool decode(const SchemeSpec& spec, std::string_view text, Decoded& out) {
                                           : decode_base64(text, out.bytes);
 }
 
-Match verify_as(const SchemeSpec& spec, std::string_view password, std::string_view data) {
+Verification verified(Match match, std::optional<HashCost> cost) {
+    if (match == Match::unusable)
+        return {};
+    return {match, {}, std::move(cost)};
+}
+
+// A value whose cost `cost` read (nullopt: it could not), verified by `verify` when within
+// `limits`.
+template <typename Verify>
+Verification within_limits(std::optional<HashCost> cost, const CostLimits& limits, Verify verify) {
+    if (!cost)
+        return {};
+    if (auto over = exceeded_limit(*cost, limits))
+        return {Match::unusable, std::move(*over), {}};
+    return verified(verify(), std::move(cost));
+}
+
+Verification cheap(Match match) {
+    return verified(match, HashCost{});
+}
+
+Verification check_as(const SchemeSpec& spec, std::string_view password, std::string_view data,
+                      const CostLimits& limits) {
     const auto kind = spec.scheme->kind;
     // Dovecot's MD5 is MD5-CRYPT for "$1$" strings and PLAIN-MD5 for anything else.
     if (kind == SchemeKind::md5 && !spec.encoding_named && data.starts_with("$1$"))
-        return verify_crypt(password, data);
+        return check_crypt(password, data, limits);
     Decoded decoded;
     std::string_view value = data;
     if (spec.encoding != Encoding::none) {
         if (!decode(spec, data, decoded))
-            return Match::unusable;
+            return {};
         value = decoded.bytes;
     }
     if (value.empty())
-        return Match::unusable;
+        return {};
     switch (kind) {
     case SchemeKind::crypt:
-        return verify_crypt(password, value);
+        return check_crypt(password, value, limits);
     case SchemeKind::plain:
-        return verify_plain(password, value);
+        return cheap(verify_plain(password, value));
     case SchemeKind::md5:
-        return verify_digest(SchemeKind::digest, spec.scheme->algorithm, password, value);
+        return cheap(verify_digest(SchemeKind::digest, spec.scheme->algorithm, password, value));
     case SchemeKind::digest:
     case SchemeKind::salted:
-        return verify_digest(kind, spec.scheme->algorithm, password, value);
+        return cheap(verify_digest(kind, spec.scheme->algorithm, password, value));
     case SchemeKind::pbkdf2:
-        return verify_pbkdf2(password, value);
+        return within_limits(pbkdf2_cost(value), limits,
+                             [&] { return verify_pbkdf2(password, value); });
     case SchemeKind::argon2:
-        return verify_argon2(password, value);
+        return within_limits(argon2_cost(value), limits,
+                             [&] { return verify_argon2(password, value); });
     }
-    return Match::unusable;
+    return {};
 }
 
 // No default scheme: a "$id$" value that libxcrypt or libargon2 reads is a hash, anything
 // else is the password itself.
-Match verify_detected(std::string_view password, std::string_view stored) {
+Verification check_detected(std::string_view password, std::string_view stored,
+                            const CostLimits& limits) {
     if (stored.starts_with('$') && is_argon2(stored))
-        return verify_argon2(password, stored);
+        return within_limits(argon2_cost(stored), limits,
+                             [&] { return verify_argon2(password, stored); });
     if (stored.starts_with('$') && crypt_supported(stored))
-        return verify_crypt(password, stored);
-    return verify_plain(password, stored);
+        return check_crypt(password, stored, limits);
+    return cheap(verify_plain(password, stored));
 }
 
 } // namespace
 
-Match verify_stored(std::string_view password, std::string_view stored,
-                    std::string_view default_scheme) {
+Verification check_crypt(std::string_view password, std::string_view hash,
+                         const CostLimits& limits) {
+    if (!crypt_supported(hash))
+        return {};
+    return within_limits(crypt_cost(hash), limits,
+                         [&] { return crypt_matches(password, hash) ? Match::yes : Match::no; });
+}
+
+Verification check_stored(std::string_view password, std::string_view stored,
+                          std::string_view default_scheme, const CostLimits& limits) {
     if (stored.empty())
-        return Match::unusable;
+        return {};
     // Like Dovecot, a "{" without a "}" is no prefix: the value is read in the default scheme.
     if (stored.starts_with('{')) {
         if (const auto close = stored.find('}'); close != std::string_view::npos) {
             const auto spec = parse_scheme(stored.substr(1, close - 1));
             if (!spec)
-                return Match::unusable;
-            return verify_as(*spec, password, stored.substr(close + 1));
+                return {};
+            return check_as(*spec, password, stored.substr(close + 1), limits);
         }
     }
     if (default_scheme.empty())
-        return verify_detected(password, stored);
+        return check_detected(password, stored, limits);
     const auto spec = parse_scheme(default_scheme);
     if (!spec)
-        return Match::unusable;
-    return verify_as(*spec, password, stored);
+        return {};
+    return check_as(*spec, password, stored, limits);
+}
+
+Match verify_stored(std::string_view password, std::string_view stored,
+                    std::string_view default_scheme) {
+    return check_stored(password, stored, default_scheme, CostLimits{}).match;
 }
 
 std::optional<std::string> canonical_scheme(std::string_view scheme) {

@@ -3,6 +3,9 @@
 // value in a scheme the administrator names (postfixadmin's cleartext, md5raw, ...).
 #pragma once
 
+#include "backends/passwords/cost_limits.hpp"
+#include "backends/passwords/hash_cost.hpp"
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,9 +18,26 @@ enum class Match {
     unusable, // empty, unknown scheme, or data that cannot be decoded: never a match
 };
 
+struct Verification {
+    Match match = Match::unusable;
+    // Why the value was not verified: empty when no scheme reads it, else the limit it exceeds
+    // ("stored hash exceeds password_max_memory_kib: ..."). Never the value itself.
+    std::string problem;
+    std::optional<HashCost> cost; // the class of a value that was verified
+};
+
 // `default_scheme` reads values without a "{SCHEME}" prefix (e.g. "PLAIN", "CRYPT",
 // "PLAIN-MD5", "SHA512-CRYPT"; case-insensitive). Empty: crypt when the value looks like
-// "$id$...", else plaintext. Compares in constant time; never logs.
+// "$id$...", else plaintext. A value beyond `limits` is refused before any work. An unusable
+// result did none of the expensive work. Compares in constant time; never logs.
+Verification check_stored(std::string_view password, std::string_view stored,
+                          std::string_view default_scheme, const CostLimits& limits);
+
+// A crypt(3) string as shadow(5) holds it, within `limits`.
+Verification check_crypt(std::string_view password, std::string_view hash,
+                         const CostLimits& limits);
+
+// check_stored with the default limits, for callers that want the match only.
 Match verify_stored(std::string_view password, std::string_view stored,
                     std::string_view default_scheme = {});
 

@@ -1,44 +1,89 @@
 #include "backends/shadow/shadow_backend.hpp"
 
+#include "backends/passwords/cost_limits.hpp"
 #include "backends/passwords/crypt_verify.hpp"
+#include "backends/passwords/decoy.hpp"
+#include "backends/passwords/hash_cost.hpp"
 #include "backends/shadow/account_state.hpp"
 #include "backends/shadow/shadow_entry.hpp"
 
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 namespace backends::shadow {
 
 namespace {
 
-using passwords::crypt_matches;
-using passwords::crypt_supported;
-using passwords::dummy_hash;
+using passwords::CostLimits;
+using passwords::EqualCost;
+using passwords::HashCost;
+using passwords::Match;
 
 constexpr long k_seconds_per_day = 86400;
 
-// Spends the time a real check takes, so the answer comes no sooner than for a wrong password.
-void spend_crypt_time(std::string_view password) {
-    static_cast<void>(crypt_matches(password, dummy_hash()));
+// What the hash field says before any password is checked.
+enum class HashState {
+    usable,   // a hash, possibly one nothing can verify (that is decided by verifying)
+    locked,   // "!..." (passwd -l / usermod -L): the rest may be the hash it had
+    no_login, // "*...": system accounts
+    empty,    // traditionally "no password needed": never for a network login
+};
+
+HashState state_of(std::string_view hash) {
+    if (hash.empty())
+        return HashState::empty;
+    if (hash.front() == '!')
+        return HashState::locked;
+    if (hash.front() == '*')
+        return HashState::no_login;
+    return HashState::usable;
 }
 
-// Accounts that cannot log in with any password; nullopt for a hash worth checking.
-std::optional<Result> refuse_unusable_hash(std::string_view hash) {
-    if (hash.empty()) // traditionally "no password needed": never for a network login
-        return Result{Verdict::disabled, "no password set"};
-    if (hash.front() == '!') // passwd -l / usermod -L
-        return Result{Verdict::disabled, "account locked"};
-    if (hash.front() == '*') // system accounts
-        return Result{Verdict::disabled, "password login disabled"};
-    if (!crypt_supported(hash))
-        return Result{Verdict::disabled, "stored hash has an unsupported format"};
-    return std::nullopt;
+// The hash that is verified for an entry: a locked entry's hash after the '!'.
+std::optional<std::string_view> hash_to_verify(std::string_view hash) {
+    switch (state_of(hash)) {
+    case HashState::usable:
+        return hash;
+    case HashState::locked:
+        return hash.substr(1);
+    default:
+        return std::nullopt;
+    }
+}
+
+// The most common class among the entries of `path` that would be verified.
+std::optional<HashCost> census_of(const std::string& path, const CostLimits& limits) {
+    passwords::CostCensus census;
+    const auto error = for_each_hash(path, [&](std::string_view field) {
+        const auto hash = hash_to_verify(field);
+        if (!hash || !passwords::crypt_supported(*hash))
+            return;
+        const auto cost = passwords::crypt_cost(*hash);
+        if (cost && !passwords::exceeded_limit(*cost, limits))
+            census.count(*cost);
+    });
+    if (error)
+        return std::nullopt;
+    return census.most_common();
+}
+
+// A valid user name that no account has: "sasl-nx-" and 12 random hex digits.
+std::string absent_name() {
+    std::random_device random;
+    std::string name = "sasl-nx-";
+    constexpr std::string_view k_digits = "0123456789abcdef";
+    for (int i = 0; i < 12; ++i)
+        name.push_back(k_digits[random() % k_digits.size()]);
+    return name;
 }
 
 class ShadowBackend final : public Backend {
 public:
-    explicit ShadowBackend(std::string shadow_file) : m_shadow_file(std::move(shadow_file)) {}
+    ShadowBackend(std::string shadow_file, EqualCost cost)
+        : m_shadow_file(std::move(shadow_file)), m_cost(std::move(cost)),
+          m_absent_name(absent_name()) {}
 
     std::string_view name() const override { return "shadow"; }
 
@@ -53,34 +98,61 @@ public:
     }
 
 private:
-    LookupResult find(std::string_view login) const {
-        return m_shadow_file.empty() ? find_in_nss(login)
-                                     : find_in_shadow_file(m_shadow_file, login);
+    LookupResult find(std::string_view login) {
+        if (!m_shadow_file.empty())
+            return find_in_shadow_file(m_shadow_file, login);
+        auto found = find_in_nss(login);
+        // NSS answers an unknown name later than a known one: every source of nsswitch.conf is
+        // asked in turn (Debian's "shadow: files systemd" asks systemd too). One more lookup,
+        // of a name that exists after one that did not and of one that does not after one
+        // that did, makes every request cost one of each.
+        const bool exists = found && found->has_value();
+        static_cast<void>(find_in_nss(exists ? m_absent_name : m_present_name));
+        if (exists)
+            m_present_name = login;
+        return found;
     }
 
-    // The password is checked before the account state, so only someone who knows it learns
-    // that an account is expired (the client gets the same answer anyway).
-    Result check(const Credentials& credentials) const {
+    // Every answer, whatever was found, costs one verification at the site's cost: the entry's
+    // hash (a locked entry's hash after the '!'), else the decoy. Only then is the account
+    // state looked at, and the password before it, so only someone who knows the password
+    // learns that an account is expired (the client gets the same answer anyway).
+    Result check(const Credentials& credentials) {
         const auto found = find(credentials.login);
         if (!found)
             return {Verdict::temp_failure, found.error().message};
-        if (!*found) {
-            spend_crypt_time(credentials.password);
+        const ShadowEntry* entry = found->has_value() ? &**found : nullptr;
+        const auto hash = entry != nullptr ? entry->hash.view() : std::string_view{};
+        const auto verification = m_cost.verify_crypt(
+            credentials.password, entry != nullptr ? hash_to_verify(hash) : std::nullopt,
+            credentials.login);
+        if (entry == nullptr)
             return {Verdict::unknown_user, "no such user"};
+        switch (state_of(hash)) {
+        case HashState::empty:
+            return {Verdict::disabled, "no password set"};
+        case HashState::locked:
+            return {Verdict::disabled, "account locked"};
+        case HashState::no_login:
+            return {Verdict::disabled, "password login disabled"};
+        case HashState::usable:
+            break;
         }
-        const auto& entry = **found;
-        if (auto refusal = refuse_unusable_hash(entry.hash.view())) {
-            spend_crypt_time(credentials.password);
-            return std::move(*refusal);
-        }
-        if (!crypt_matches(credentials.password, entry.hash.view()))
+        if (verification.match == Match::unusable)
+            return {Verdict::disabled, verification.problem.empty()
+                                           ? std::string("stored hash has an unsupported format")
+                                           : verification.problem};
+        if (verification.match == Match::no)
             return {Verdict::bad_password, "wrong password"};
         auto state =
-            account_state(entry, static_cast<long>(std::time(nullptr) / k_seconds_per_day));
+            account_state(*entry, static_cast<long>(std::time(nullptr) / k_seconds_per_day));
         return {state.verdict, std::move(state.reason)};
     }
 
     std::string m_shadow_file; // empty: ask NSS
+    EqualCost m_cost;
+    std::string m_present_name = "root"; // NSS: the last name found
+    std::string m_absent_name;           // NSS: a valid name nobody has
 };
 
 // The daemon changes to "/" after start-up, so a relative path would change meaning.
@@ -100,7 +172,13 @@ std::expected<std::string, ConfigError> checked_shadow_file(const OptionValue& s
 
 } // namespace
 
+// A shadow_file is counted at start and on reload, and the decoy takes its most common class;
+// NSS cannot be enumerated everywhere, so there each worker learns the class from the entries
+// it verifies, starting from Debian's default.
 std::expected<std::unique_ptr<Backend>, ConfigError> create(const Options& options) {
+    const auto limits = passwords::read_cost_limits(options);
+    if (!limits)
+        return std::unexpected(limits.error());
     std::string shadow_file;
     if (const auto* setting = options.find("shadow_file")) {
         auto checked = checked_shadow_file(*setting);
@@ -108,7 +186,10 @@ std::expected<std::unique_ptr<Backend>, ConfigError> create(const Options& optio
             return std::unexpected(std::move(checked.error()));
         shadow_file = std::move(*checked);
     }
-    return std::make_unique<ShadowBackend>(std::move(shadow_file));
+    const auto census = shadow_file.empty() ? std::nullopt : census_of(shadow_file, *limits);
+    EqualCost cost(census.value_or(passwords::yescrypt_default_cost()),
+                   census ? EqualCost::Learning::off : EqualCost::Learning::last_verified, *limits);
+    return std::make_unique<ShadowBackend>(std::move(shadow_file), std::move(cost));
 }
 
 } // namespace backends::shadow

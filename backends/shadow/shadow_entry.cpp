@@ -186,20 +186,46 @@ LookupResult find_in_shadow_file(const std::string& path, std::string_view name)
     std::vector<char> buffer(k_max_line);
     const WipeOnExit wipe_buffer(buffer);
     LineReader reader(file.get(), buffer);
+    // Read to the end whatever is found, so that the time does not say whether the user is
+    // in the file or where; the first line for the name counts.
     long line_number = 0;
+    std::optional<std::expected<ShadowEntry, std::string>> first;
+    long first_line = 0;
     while (const auto line = reader.next()) {
         ++line_number;
-        if (name_field(*line) != name)
+        if (first || name_field(*line) != name)
             continue;
-        auto entry = parse_shadow_line(*line);
-        if (!entry)
-            return std::unexpected(
-                LookupError{path + ":" + std::to_string(line_number) + ": " + entry.error()});
-        return std::move(*entry);
+        first = parse_shadow_line(*line);
+        first_line = line_number;
     }
+    if (first && !*first)
+        return std::unexpected(
+            LookupError{path + ":" + std::to_string(first_line) + ": " + first->error()});
+    if (first)
+        return std::move(**first);
     if (!reader.error().empty())
         return std::unexpected(LookupError{path + ": cannot read after line " +
                                            std::to_string(line_number) + ": " + reader.error()});
+    return std::nullopt;
+}
+
+std::optional<LookupError> for_each_hash(const std::string& path,
+                                         const std::function<void(std::string_view)>& visit) {
+    const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (file.get() < 0)
+        return LookupError{path + ": cannot open: " + describe_errno(errno)};
+    std::vector<char> buffer(k_max_line);
+    const WipeOnExit wipe_buffer(buffer);
+    LineReader reader(file.get(), buffer);
+    while (const auto line = reader.next()) {
+        const auto first = line->find(':');
+        if (first == std::string_view::npos)
+            continue;
+        const auto hash = line->substr(first + 1);
+        visit(hash.substr(0, hash.find(':')));
+    }
+    if (!reader.error().empty())
+        return LookupError{path + ": " + reader.error()};
     return std::nullopt;
 }
 

@@ -5,6 +5,7 @@
 #include "backends/secret.hpp"
 
 #include <expected>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,8 +35,14 @@ using LookupResult = std::expected<std::optional<ShadowEntry>, LookupError>;
 // One line without its newline: nine ':'-separated fields. The error names the bad field.
 std::expected<ShadowEntry, std::string> parse_shadow_line(std::string_view line);
 
-// Reads `path` line by line and stops at the first line for `name`.
+// Reads `path` line by line to its end, whatever it finds (so that the time is the same for
+// every name); the first line for `name` counts.
 LookupResult find_in_shadow_file(const std::string& path, std::string_view name);
+
+// Calls `visit` with the hash field of every line of `path` that has one, in file order,
+// without parsing the rest of the line; the lines are read into a buffer wiped afterwards.
+std::optional<LookupError> for_each_hash(const std::string& path,
+                                         const std::function<void(std::string_view)>& visit);
 
 // Asks NSS (the "shadow" database of nsswitch.conf).
 LookupResult find_in_nss(std::string_view name);

@@ -1,6 +1,6 @@
 #include "backends/sql/sql_backend.hpp"
 
-#include "backends/passwords/crypt_verify.hpp"
+#include "backends/passwords/decoy.hpp"
 #include "backends/passwords/stored_password.hpp"
 #include "backends/secret.hpp"
 #include "backends/sql/sql_engine.hpp"
@@ -10,12 +10,8 @@ namespace backends::sql {
 
 namespace {
 
+using passwords::EqualCost;
 using passwords::Match;
-
-// Spends the time a real check takes, so the answer comes no sooner than for a wrong password.
-void spend_crypt_time(std::string_view password) {
-    static_cast<void>(passwords::crypt_matches(password, passwords::dummy_hash()));
-}
 
 // SECRET: the fetched values are stored passwords.
 class WipedRows {
@@ -35,10 +31,14 @@ private:
 
 class SqlBackend final : public Backend {
 public:
+    // No query lists every row, so each worker learns the rows' class from the ones it
+    // verifies, starting from the usual class of mail databases.
     explicit SqlBackend(SqlSettings settings)
         : m_settings(std::move(settings)),
           m_engine(m_settings.engine == EngineKind::mysql ? make_mysql_engine(m_settings)
-                                                          : make_sqlite_engine(m_settings)) {}
+                                                          : make_sqlite_engine(m_settings)),
+          m_cost(passwords::sha512crypt_default_cost(), EqualCost::Learning::last_verified,
+                 m_settings.cost_limits) {}
 
     std::string_view name() const override { return "sql"; }
 
@@ -63,21 +63,22 @@ private:
         if (!rows)
             return {Verdict::temp_failure, "sql: " + rows.error()};
         const WipedRows wiped(*rows);
-        if (rows->empty()) {
-            spend_crypt_time(credentials.password);
-            return {Verdict::unknown_user, "no such user"};
-        }
         // Refused rather than guessed: which row's password counts is the template's bug.
         if (rows->size() > 1)
             return {Verdict::temp_failure,
                     "ambiguous: " + std::to_string(rows->size()) + " rows for this user"};
-        const auto& stored = rows->front();
-        if (!stored || stored->empty()) {
-            spend_crypt_time(credentials.password);
+        // Every other answer costs one verification at the rows' cost: the row's value, or
+        // the decoy when there is no row, no value, or one that may not be verified.
+        std::optional<std::string_view> stored;
+        if (!rows->empty() && rows->front() && !rows->front()->empty())
+            stored = *rows->front();
+        const auto verification = m_cost.verify_stored(
+            credentials.password, stored, m_settings.password_scheme, credentials.login);
+        if (rows->empty())
+            return {Verdict::unknown_user, "no such user"};
+        if (!stored)
             return {Verdict::disabled, "no password stored"};
-        }
-        switch (
-            passwords::verify_stored(credentials.password, *stored, m_settings.password_scheme)) {
+        switch (verification.match) {
         case Match::yes:
             return {Verdict::ok, {}};
         case Match::no:
@@ -85,11 +86,14 @@ private:
         case Match::unusable:
             break;
         }
+        if (!verification.problem.empty())
+            return {Verdict::disabled, verification.problem};
         return {Verdict::disabled, "stored password has an unknown or broken scheme"};
     }
 
     SqlSettings m_settings; // before m_engine, which keeps a reference to it
     std::unique_ptr<SqlEngine> m_engine;
+    EqualCost m_cost;
 };
 
 } // namespace

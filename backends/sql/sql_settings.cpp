@@ -228,6 +228,10 @@ std::expected<SqlSettings, ConfigError> read_sql_settings(const Options& options
     for (auto* step : {&read_location, &read_query, &read_timeouts, &read_scheme})
         if (auto problem = step(options, settings))
             return std::unexpected(std::move(*problem));
+    auto limits = passwords::read_cost_limits(options);
+    if (!limits)
+        return std::unexpected(std::move(limits.error()));
+    settings.cost_limits = *limits;
     return settings;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "backends/options.hpp"
+#include "backends/passwords/cost_limits.hpp"
 #include "backends/secret.hpp"
 #include "backends/sql/query_template.hpp"
 
@@ -42,7 +43,8 @@ struct SqlSettings {
     std::chrono::seconds read_timeout{5};
     std::chrono::seconds retry_interval{10};
     std::string default_realm;
-    std::string password_scheme; // canonical name, or empty: guess from the value
+    std::string password_scheme;       // canonical name, or empty: guess from the value
+    passwords::CostLimits cost_limits; // password_max_*
 };
 
 std::expected<SqlSettings, ConfigError> read_sql_settings(const Options& options);

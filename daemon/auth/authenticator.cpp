@@ -79,8 +79,9 @@ Outcome ask_chain(Chain& chain, bool realm_join, const AuthRequest& request) noe
 }
 
 // A fresh cached verdict for this very password answers; otherwise the chain does and its
-// success or wrong-password verdict is kept. A temporary failure may be answered by an old
-// success when cache_serve_stale is on.
+// final verdict is kept: a success, or any failure (wrong password, unknown user, disabled
+// account) alike, so that a repeated request is answered as fast whichever failure it was. A
+// temporary failure may be answered by an old success when cache_serve_stale is on.
 Outcome ask_cache_then_chain(CredentialCache& cache, Chain& chain, bool realm_join,
                              const AuthRequest& request) noexcept {
     const auto& [login, password, service, realm, client, frontend, mechanism] = request;
@@ -90,6 +91,10 @@ Outcome ask_cache_then_chain(CredentialCache& cache, Chain& chain, bool realm_jo
             return {{Verdict::ok, "cached", {}}, "cache"};
         case CacheLookup::hit_bad_password:
             return {{Verdict::bad_password, "cached wrong password", {}}, "cache"};
+        case CacheLookup::hit_unknown_user:
+            return {{Verdict::unknown_user, "cached unknown user", {}}, "cache"};
+        case CacheLookup::hit_disabled:
+            return {{Verdict::disabled, "cached disabled account", {}}, "cache"};
         default:
             break;
         }

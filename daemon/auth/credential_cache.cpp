@@ -75,6 +75,10 @@ CredentialCache::CredentialCache(const CredentialCacheSettings& settings, Table 
       m_counters(shm::Shared<CacheCounters>::create()), m_table(std::move(table)),
       m_keyed(std::move(keyed)) {}
 
+bool CredentialCache::negative(Kind kind) noexcept {
+    return kind != Kind::empty && kind != Kind::ok;
+}
+
 bool CredentialCache::fresh(const Entry& entry, std::int64_t now_ns) const noexcept {
     const auto ttl = entry.kind == Kind::ok ? m_positive_ttl_ns : m_negative_ttl_ns;
     return now_ns - entry.stored_ns < ttl;
@@ -117,7 +121,20 @@ CacheLookup CredentialCache::lookup(std::string_view service, std::string_view r
                 !equal_in_constant_time(entry.password, digest.bytes))
                 continue;
             entry.used_ns = now_ns;
-            answer = entry.kind == Kind::ok ? CacheLookup::hit_ok : CacheLookup::hit_bad_password;
+            switch (entry.kind) {
+            case Kind::ok:
+                answer = CacheLookup::hit_ok;
+                break;
+            case Kind::unknown_user:
+                answer = CacheLookup::hit_unknown_user;
+                break;
+            case Kind::disabled:
+                answer = CacheLookup::hit_disabled;
+                break;
+            default:
+                answer = CacheLookup::hit_bad_password;
+                break;
+            }
             break;
         }
     }
@@ -151,10 +168,23 @@ CacheLookup CredentialCache::stale(std::string_view service, std::string_view re
 void CredentialCache::store(std::string_view service, std::string_view realm,
                             std::string_view login, std::string_view password,
                             backends::Verdict verdict, Clock::time_point now) {
-    if (verdict != backends::Verdict::ok && verdict != backends::Verdict::bad_password)
+    Kind kind = Kind::empty;
+    switch (verdict) {
+    case backends::Verdict::ok:
+        kind = Kind::ok;
+        break;
+    case backends::Verdict::bad_password:
+        kind = Kind::bad_password;
+        break;
+    case backends::Verdict::unknown_user:
+        kind = Kind::unknown_user;
+        break;
+    case backends::Verdict::disabled:
+        kind = Kind::disabled;
+        break;
+    case backends::Verdict::temp_failure:
         return;
-    const auto kind = verdict == backends::Verdict::ok ? Kind::ok : Kind::bad_password;
-    const auto opposite = kind == Kind::ok ? Kind::bad_password : Kind::ok;
+    }
     Entry fresh_entry{};
     key_of(service, realm, login, fresh_entry.key);
     user_of(m_keyed, login, fresh_entry.user);
@@ -167,11 +197,11 @@ void CredentialCache::store(std::string_view service, std::string_view realm,
         for (auto& entry : lock.entries()) {
             if (entry.kind == Kind::empty || entry.key != fresh_entry.key)
                 continue;
-            if (entry.kind == kind)
+            // One success and one failure per key: the newer replaces the older.
+            if (negative(entry.kind) == negative(kind))
                 slot = &entry;
             // The backend has just said otherwise about this very password.
-            else if (entry.kind == opposite &&
-                     equal_in_constant_time(entry.password, fresh_entry.password))
+            else if (equal_in_constant_time(entry.password, fresh_entry.password))
                 wipe(entry);
         }
         if (kind == Kind::ok || m_negative_ttl_ns > 0) {

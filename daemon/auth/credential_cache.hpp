@@ -20,11 +20,14 @@ namespace saslauthd::auth {
 struct CredentialCacheSettings {
     std::size_t size_kb = 1024;               // -s
     std::chrono::seconds positive_ttl{28800}; // -t
-    std::chrono::seconds negative_ttl{30};    // wrong passwords; 0 caches none
+    std::chrono::seconds negative_ttl{30};    // failures of any kind; 0 caches none
     bool serve_stale_on_temp_failure = false; // expired successes answer when a backend is down
 };
 
-enum class CacheLookup { miss, hit_ok, hit_bad_password, stale_ok };
+// A failure is kept as what it was, so the log says it; an unknown user and a disabled account
+// are kept like a wrong password (same TTL, same single slot), so repeating a request answers
+// every failure alike and its timing tells nothing of which it was.
+enum class CacheLookup { miss, hit_ok, hit_bad_password, hit_unknown_user, hit_disabled, stale_ok };
 
 // Shared by all processes, for metrics.
 struct CacheCounters {
@@ -46,7 +49,7 @@ public:
     CredentialCache& operator=(CredentialCache&&) = delete;
     CredentialCache(const CredentialCache&) = delete;
 
-    // hit_ok or hit_bad_password when a fresh entry of that kind has this very password.
+    // A hit when a fresh entry has this very password: hit_ok, or the failure it was.
     CacheLookup lookup(std::string_view service, std::string_view realm, std::string_view login,
                        std::string_view password, Clock::time_point now = Clock::now());
 
@@ -55,7 +58,8 @@ public:
     CacheLookup stale(std::string_view service, std::string_view realm, std::string_view login,
                       std::string_view password);
 
-    // Keeps ok and bad_password verdicts; every other verdict is ignored.
+    // Keeps successes, and failures (bad_password, unknown_user, disabled) as one negative
+    // entry per service, realm and login; temporary failures are ignored.
     void store(std::string_view service, std::string_view realm, std::string_view login,
                std::string_view password, backends::Verdict verdict,
                Clock::time_point now = Clock::now());
@@ -77,7 +81,7 @@ public:
 private:
     static constexpr std::size_t k_ways = 8;
     using Digest = KeyedDigest::Digest;
-    enum class Kind : std::uint8_t { empty = 0, ok, bad_password };
+    enum class Kind : std::uint8_t { empty = 0, ok, bad_password, unknown_user, disabled };
     struct Entry {
         Digest key;      // HMAC(secret, service, realm, login)
         Digest user;     // HMAC(secret, login), for flush_user
@@ -90,6 +94,7 @@ private:
 
     CredentialCache(const CredentialCacheSettings& settings, Table table, KeyedDigest keyed);
 
+    static bool negative(Kind kind) noexcept; // a failure of any kind
     bool fresh(const Entry& entry, std::int64_t now_ns) const noexcept;
     Entry& victim(std::array<Entry, k_ways>& entries, std::int64_t now_ns, bool& evicted) const;
     void key_of(std::string_view service, std::string_view realm, std::string_view login,

@@ -1,4 +1,5 @@
 #include "backends/passwords/crypt_verify.hpp"
+#include "backends/passwords/decoy.hpp"
 #include "test/common/test_data.hpp"
 
 #include <array>
@@ -10,7 +11,6 @@
 
 using backends::passwords::crypt_matches;
 using backends::passwords::crypt_supported;
-using backends::passwords::dummy_hash;
 
 namespace {
 
@@ -98,14 +98,15 @@ TEST_CASE("a password with a NUL byte never matches, even when crypt would see a
     CHECK_FALSE(crypt_matches(vector.password, vector.hash + std::string(1, '\0')));
 }
 
-TEST_CASE("the dummy hash is yescrypt at libxcrypt's default cost and matches nothing simple") {
+TEST_CASE("the default decoy class of shadow is yescrypt at libxcrypt's default cost") {
     std::array<char, CRYPT_GENSALT_OUTPUT_SIZE> setting{};
     REQUIRE(crypt_gensalt_rn("$y$", 0, nullptr, 0, setting.data(), setting.size()) != nullptr);
     const std::string_view default_setting(setting.data());
-    const auto cost_prefix = default_setting.substr(0, default_setting.find('$', 3) + 1);
-    CHECK(cost_prefix == "$y$j9T$");
-    CHECK(dummy_hash().starts_with(cost_prefix));
-    CHECK(crypt_supported(dummy_hash()));
-    for (const std::string_view password : {"", "password", "Correct horse 1", "x"})
-        CHECK_FALSE(crypt_matches(password, dummy_hash()));
+    const auto salt_at = default_setting.find('$', 3) + 1;
+    CHECK(default_setting.substr(0, salt_at) == "$y$j9T$");
+    const auto cost = backends::passwords::yescrypt_default_cost();
+    CHECK(cost.parameters == default_setting.substr(0, salt_at));
+    CHECK(cost.salt_length == default_setting.size() - salt_at);
+    CHECK(
+        backends::passwords::Decoy::of(cost, backends::passwords::random_decoy_key()).has_value());
 }

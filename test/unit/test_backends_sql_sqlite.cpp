@@ -5,6 +5,7 @@
 
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
+#include <chrono>
 #include <crypt.h>
 #include <doctest/doctest.h>
 #include <filesystem>
@@ -47,6 +48,9 @@ public:
         add(session, "dup", "Dup pw");
         add(session, "broken", "{NO-SUCH-SCHEME}abc");
         add(session, "inactive", "Inactive pw", 0);
+        add(session, "slow_sha", "{SHA512-CRYPT}$6$rounds=999999999$abcdefghijklmnop$x");
+        add(session, "huge_argon2",
+            "$argon2id$v=19$m=4194304,t=3,p=1$c29tZXNhbHRzb21lc2FsdA$" + std::string(43, 'A'));
     }
     UserDatabase(const UserDatabase&) = delete;
     UserDatabase& operator=(const UserDatabase&) = delete;
@@ -119,6 +123,28 @@ TEST_SUITE("sql::sqlite") {
             CHECK(result.verdict == test.verdict);
             CHECK(result.reason == test.reason);
         }
+    }
+
+    TEST_CASE("crafted rows are refused at once, naming the limit") {
+        const UserDatabase database;
+        auto backend = make_backend(database);
+        for (const auto& [login, setting] : {std::pair{"slow_sha", "password_max_crypt_rounds"},
+                                             std::pair{"huge_argon2", "password_max_memory_kib"}}) {
+            CAPTURE(login);
+            const auto started = std::chrono::steady_clock::now();
+            const auto result = verify(*backend, login, "Correct horse 1");
+            CHECK(std::chrono::steady_clock::now() - started < std::chrono::milliseconds(500));
+            CHECK(result.verdict == Verdict::disabled);
+            CHECK(result.reason.starts_with(std::string("stored hash exceeds ") + setting));
+        }
+        auto options = parse_options("sql_engine: sqlite3\nsql_database: " + database.path() +
+                                         "\nsql_select: SELECT password FROM users WHERE "
+                                         "username = '%u@%r'\npassword_max_time_cost: x\n",
+                                     "test.conf");
+        REQUIRE(options.has_value());
+        const auto refused = sql::create(*options);
+        REQUIRE_FALSE(refused.has_value());
+        CHECK(refused.error().message.starts_with("test.conf:4: password_max_time_cost: "));
     }
 
     TEST_CASE("the realm comes from the login, the request or sql_default_realm") {

@@ -131,7 +131,7 @@ TEST_SUITE("daemon::auth::authenticator") {
         }
     }
 
-    TEST_CASE("the cache keeps successes and wrong passwords, never temporary failures") {
+    TEST_CASE("the cache keeps successes and every failure, never temporary failures") {
         Core ok({{Verdict::ok, Verdict::bad_password}}, true);
         CHECK(ok.ask().ok());
         CHECK(ok.ask().ok());
@@ -144,10 +144,30 @@ TEST_SUITE("daemon::auth::authenticator") {
         CHECK(temporary.ask().verdict == Verdict::ok);
         CHECK(temporary.backends[0]->logins.size() == 2);
 
-        Core wrong({{Verdict::bad_password}}, true);
+        // An unknown user and a disabled account are answered from the cache like a wrong
+        // password, so repeating a request tells none of them from the others.
+        for (const auto failure :
+             {Verdict::bad_password, Verdict::unknown_user, Verdict::disabled}) {
+            CAPTURE(backends::to_string(failure));
+            Core wrong({{failure, Verdict::ok}}, true);
+            CHECK(wrong.ask().verdict == failure);
+            CHECK(wrong.ask().verdict == failure);
+            CHECK(wrong.backends[0]->logins.size() == 1);
+        }
+    }
+
+    TEST_CASE("a chain's final verdict is what the cache keeps") {
+        // The first backend does not know the user, the second says wrong password.
+        Core wrong({{Verdict::unknown_user}, {Verdict::bad_password, Verdict::ok}}, true);
         CHECK(wrong.ask().verdict == Verdict::bad_password);
         CHECK(wrong.ask().verdict == Verdict::bad_password);
-        CHECK(wrong.backends[0]->logins.size() == 1);
+        CHECK(wrong.backends[1]->logins.size() == 1);
+        // Neither knows the user: unknown_user is cached, the chain is not asked again.
+        Core unknown({{Verdict::unknown_user}, {Verdict::unknown_user}}, true);
+        CHECK(unknown.ask().verdict == Verdict::unknown_user);
+        CHECK(unknown.ask().verdict == Verdict::unknown_user);
+        CHECK(unknown.backends[0]->logins.size() == 1);
+        CHECK(unknown.backends[1]->logins.size() == 1);
     }
 
     TEST_CASE("-r: backends see login@realm, the cache and the penalty key on what was sent") {

@@ -163,12 +163,39 @@ TEST_SUITE("daemon::credential_cache") {
         CHECK(look(cache, "alice", "old", t0 + 2s) == CacheLookup::miss);
     }
 
-    TEST_CASE("temporary failures and other verdicts are never stored") {
+    TEST_CASE("temporary failures are never stored") {
         auto cache = CredentialCache::create_shared(settings_with());
-        for (const auto verdict : {Verdict::temp_failure, Verdict::unknown_user, Verdict::disabled})
-            put(cache, "alice", "secret", verdict);
+        put(cache, "alice", "secret", Verdict::temp_failure);
         CHECK(look(cache, "alice", "secret") == CacheLookup::miss);
         CHECK(cache.counters().inserts == 0);
+    }
+
+    TEST_CASE("an unknown user and a disabled account are kept like a wrong password") {
+        auto cache = CredentialCache::create_shared(settings_with(64, 600s, 30s));
+        put(cache, "nobody", "guess", Verdict::unknown_user);
+        put(cache, "locked", "right", Verdict::disabled);
+        CHECK(look(cache, "nobody", "guess", t0 + 29s) == CacheLookup::hit_unknown_user);
+        CHECK(look(cache, "locked", "right", t0 + 29s) == CacheLookup::hit_disabled);
+        CHECK(look(cache, "nobody", "other", t0 + 29s) == CacheLookup::miss);
+        CHECK(look(cache, "nobody", "guess", t0 + 30s) == CacheLookup::miss); // negative TTL
+        CHECK(look(cache, "locked", "right", t0 + 30s) == CacheLookup::miss);
+
+        // One failure per login, whichever kind: the newer replaces the older.
+        put(cache, "alice", "first", Verdict::bad_password);
+        put(cache, "alice", "second", Verdict::unknown_user, t0 + 1s);
+        CHECK(look(cache, "alice", "first", t0 + 2s) == CacheLookup::miss);
+        CHECK(look(cache, "alice", "second", t0 + 2s) == CacheLookup::hit_unknown_user);
+        // A success for that password replaces it, and the other way round.
+        put(cache, "alice", "second", Verdict::ok, t0 + 3s);
+        CHECK(look(cache, "alice", "second", t0 + 4s) == CacheLookup::hit_ok);
+        put(cache, "alice", "second", Verdict::disabled, t0 + 5s);
+        CHECK(look(cache, "alice", "second", t0 + 6s) == CacheLookup::hit_disabled);
+
+        auto no_negative = CredentialCache::create_shared(settings_with(64, 600s, 0s));
+        put(no_negative, "nobody", "guess", Verdict::unknown_user);
+        put(no_negative, "locked", "right", Verdict::disabled);
+        CHECK(look(no_negative, "nobody", "guess") == CacheLookup::miss);
+        CHECK(no_negative.counters().inserts == 0);
     }
 
     TEST_CASE("an expired success answers a temporary failure only when enabled") {
