@@ -136,8 +136,8 @@ std::chrono::microseconds apply_penalty(Penalty& penalty, const AuthRequest& req
 
 } // namespace
 
-Authenticator::Authenticator(Chain chain, bool realm_join, const SharedTables& tables)
-    : m_chain(std::move(chain)), m_realm_join(realm_join), m_tables(tables) {}
+Authenticator::Authenticator(Chain chain, const AuthSettings& settings, const SharedTables& tables)
+    : m_chain(std::move(chain)), m_settings(settings), m_tables(tables) {}
 
 void Authenticator::on_worker_start() {
     for (auto& backend : m_chain)
@@ -151,15 +151,16 @@ Decision Authenticator::verify_plain(const AuthRequest& request) noexcept {
     if (const auto refusal = refusal_reason(request)) {
         outcome.result = {Verdict::bad_password, std::string(*refusal)};
     } else if (m_tables.cache == nullptr) {
-        outcome = ask_chain(m_chain, m_realm_join, request);
+        outcome = ask_chain(m_chain, m_settings.realm_join, request);
     } else {
-        outcome = ask_cache_then_chain(*m_tables.cache, m_chain, m_realm_join, request);
+        outcome = ask_cache_then_chain(*m_tables.cache, m_chain, m_settings.realm_join, request);
     }
     const auto elapsed = std::chrono::steady_clock::now() - started;
     const auto reply_delay = m_tables.penalty != nullptr
                                  ? apply_penalty(*m_tables.penalty, request, outcome.result)
                                  : outcome.result.reply_delay;
-    log_request(request, outcome, elapsed, reply_delay);
+    if (outcome.result.verdict != Verdict::ok || m_settings.log_success)
+        log_request(request, outcome, elapsed, reply_delay);
     m_tables.counters.count(request.frontend, outcome.result.verdict);
     m_tables.counters.record_latency(
         std::chrono::duration_cast<std::chrono::microseconds>(elapsed));

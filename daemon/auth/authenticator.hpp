@@ -26,17 +26,25 @@ struct SharedTables {
     Penalty* penalty = nullptr;       // always made; inactive with `penalty: no`
 };
 
+struct AuthSettings {
+    // -r: backends see "login@realm" when the realm is not empty; the cache and the penalty
+    // key on what the client sent.
+    bool realm_join = false;
+    // Failures are always logged, with their reasons; successes only when asked (log_success,
+    // -V, -d), as Dovecot does (auth_verbose): on a busy server that line is the largest cost of a
+    // cached request.
+    bool log_success = false;
+};
+
 class Authenticator {
 public:
-    // `realm_join` (-r): backends see "login@realm" when the realm is not empty; the cache
-    // and the penalty key on what the client sent.
-    Authenticator(Chain chain, bool realm_join, const SharedTables& tables);
+    Authenticator(Chain chain, const AuthSettings& settings, const SharedTables& tables);
 
     // Runs after fork in every process that serves requests.
     void on_worker_start();
 
     // A plaintext password: the cache, else the chain (the next backend only while one says
-    // unknown_user), then the penalty, the counters and one log line.
+    // unknown_user), then the penalty, the counters and the log line.
     Decision verify_plain(const AuthRequest& request) noexcept;
 
     // A request a front end could not decode: logged and counted; the front end answers it.
@@ -49,7 +57,7 @@ public:
 
 private:
     Chain m_chain;
-    bool m_realm_join;
+    AuthSettings m_settings;
     SharedTables m_tables;
     std::uint64_t m_requests = 0;
 };

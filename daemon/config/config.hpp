@@ -88,6 +88,8 @@ struct Config {
     // core_dumps: off by default, so a crash leaves no core holding passwords or
     // sql_passwd; on for debugging (secret buffers are still kept out of the core).
     bool core_dumps = false;
+    // log_success: a line for every success too (-V and -d imply it); failures always.
+    bool log_success = false;
     PenaltySettings penalty;
     DovecotSettings dovecot;
 

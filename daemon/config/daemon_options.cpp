@@ -85,6 +85,10 @@ std::expected<void, ConfigError> read_limits(const backends::Options& options, C
     if (!core_dumps)
         return std::unexpected(core_dumps.error());
     config.core_dumps = *core_dumps;
+    auto log_success = options.get_bool("log_success", config.log_success);
+    if (!log_success)
+        return std::unexpected(log_success.error());
+    config.log_success = *log_success;
 
     config.request_timeout = seconds(*request_timeout);
     config.shutdown_timeout = seconds(*shutdown_timeout);

@@ -25,7 +25,7 @@ std::string usage_text(std::string_view program) {
            "  -s kb              cache size in kilobytes\n"
            "  -t seconds         cache lifetime in seconds\n"
            "  -v                 print the version and the mechanisms, and exit\n"
-           "  -V                 log verbosely\n"
+           "  -V                 log verbosely, successes too\n"
            "  --sysconfig file   read this sysconfig file, even with -a (without this flag\n"
            "                     and without -a: " +
            k_default_sysconfig + " if it exists,\n                     else " +

@@ -46,6 +46,10 @@ server::LoopSettings loop_settings(const config::Config& config) {
     return settings;
 }
 
+auth::AuthSettings auth_settings(const config::Config& config) {
+    return {.realm_join = config.realm_join, .log_success = config.log_success || config.verbose};
+}
+
 frontends::cyrus::Settings cyrus_settings(const config::Config& config) {
     frontends::cyrus::Settings settings;
     settings.limits.max_field = config.max_field;
@@ -100,7 +104,7 @@ make_generation(config::Invocation invocation, const auth::SharedTables& tables)
     generation->mux_access =
         server::PeerAccess(config.allowed_peer_users, config.allowed_peer_groups);
     generation->authenticator =
-        std::make_unique<auth::Authenticator>(std::move(*chain), config.realm_join, tables);
+        std::make_unique<auth::Authenticator>(std::move(*chain), auth_settings(config), tables);
     generation->config = std::move(invocation.config);
     return generation;
 }

@@ -136,12 +136,13 @@ CommandResult run_command(const std::vector<std::string>& argv, const std::strin
     return result;
 }
 
-Daemon::Daemon(const TempDir& dir, std::vector<std::string> args, std::vector<std::string> launcher)
+Daemon::Daemon(const TempDir& dir, std::vector<std::string> args, std::vector<std::string> launcher,
+               std::string foreground)
     : m_socket_dir(dir / "run"), m_log_path(dir / "daemon.log") {
     mkdir(m_socket_dir.c_str(), 0755);
     std::vector<std::string> argv = std::move(launcher);
     for (const auto& arg :
-         {std::string(SASLAUTHD_BIN), std::string("-d"), std::string("-m"), m_socket_dir})
+         {std::string(SASLAUTHD_BIN), std::move(foreground), std::string("-m"), m_socket_dir})
         argv.push_back(arg);
     argv.insert(argv.end(), args.begin(), args.end());
     m_pid = fork();

@@ -68,9 +68,10 @@ CommandResult start_with_options(const TempDir& dir, const std::string& options)
 // saslauthd in the foreground (-d) on `dir`/run, logging to `dir`/daemon.log.
 class Daemon {
 public:
-    // `launcher` runs first and execs the daemon (e.g. systemd-socket-activate -l PATH).
+    // `launcher` runs first and execs the daemon (e.g. systemd-socket-activate -l PATH);
+    // `foreground` is -d (debug: verbose) or -f (the log an admin gets by default).
     Daemon(const TempDir& dir, std::vector<std::string> args,
-           std::vector<std::string> launcher = {});
+           std::vector<std::string> launcher = {}, std::string foreground = "-d");
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
     ~Daemon();

@@ -70,4 +70,40 @@ TEST_SUITE("integration::logging") {
         CHECK(broken_lines == 0);
         CHECK(auth_lines == k_threads * k_per_thread);
     }
+
+    TEST_CASE("failures are logged with their reason, successes only with log_success or -V") {
+        TempDir dir;
+        dir.write("shadow", shadow_line("alice"));
+        const auto base = "shadow_file: " + (dir / "shadow") + "\npenalty: no\n";
+        struct Case {
+            const char* what;
+            const char* options;
+            std::vector<std::string> flags;
+            bool successes_logged;
+        };
+        for (const auto& [what, options, flags, successes_logged] :
+             {Case{"default", "", {}, false},
+              Case{"log_success: yes", "log_success: yes\n", {}, true},
+              Case{"-V", "", {"-V"}, true}}) {
+            CAPTURE(what);
+            dir.write("saslauthd.conf", base + options);
+            std::vector<std::string> args{"-a", "shadow", "-n", "1", "-O", dir / "saslauthd.conf"};
+            args.insert(args.end(), flags.begin(), flags.end());
+            Daemon daemon(dir, args, {}, "-f");
+            REQUIRE(daemon.wait_ready());
+            const auto right = client::authenticate(daemon.socket_path(),
+                                                    {"alice", k_test_password, "imap", "", {}});
+            const auto wrong =
+                client::authenticate(daemon.socket_path(), {"alice", "wrong", "imap", "", {}});
+            REQUIRE(right);
+            REQUIRE(wrong);
+            CHECK(right->ok);
+            CHECK_FALSE(wrong->ok);
+            CHECK(daemon.stop() == 0);
+            const auto log = daemon.log();
+            CHECK(log.find("login=alice frontend=saslauthd backend=shadow verdict=bad_password "
+                           "reason=\"wrong password\"") != std::string::npos);
+            CHECK((log.find("verdict=ok") != std::string::npos) == successes_logged);
+        }
+    }
 }

@@ -3,6 +3,9 @@
 #include "daemon/auth/authenticator.hpp"
 #include "daemon/shm/mapping.hpp"
 
+#include <Poco/AutoPtr.h>
+#include <Poco/Channel.h>
+#include <Poco/Logger.h>
 #include <doctest/doctest.h>
 #include <memory>
 #include <string>
@@ -51,7 +54,7 @@ struct Core {
     std::unique_ptr<Authenticator> authenticator;
 
     Core(std::vector<std::vector<Verdict>> scripts, bool with_cache, bool realm_join = false,
-         bool penalty_on = false)
+         bool penalty_on = false, bool log_success = false)
         : penalty(Penalty::create_shared(
               {.enabled = penalty_on, .initial = 1000ms, .max = 4000ms, .max_entries = 64})) {
         if (with_cache)
@@ -64,7 +67,8 @@ struct Core {
             chain.push_back(std::move(backend));
         }
         authenticator = std::make_unique<Authenticator>(
-            std::move(chain), realm_join,
+            std::move(chain),
+            saslauthd::auth::AuthSettings{.realm_join = realm_join, .log_success = log_success},
             saslauthd::auth::SharedTables{*counters, cache ? &*cache : nullptr, &penalty});
     }
 
@@ -74,6 +78,26 @@ struct Core {
         return authenticator->verify_plain(
             AuthRequest{login, password, "smtp", realm, "192.0.2.7;25"sv, frontend, "PLAIN"});
     }
+};
+
+// The root logger's messages while alive, in place of its channel.
+class LogCapture : public Poco::Channel {
+public:
+    LogCapture() : m_previous(Poco::Logger::root().getChannel()) {
+        Poco::Logger::root().setChannel(Poco::AutoPtr<Poco::Channel>(this, /*shared=*/true));
+        m_level = Poco::Logger::root().getLevel();
+        Poco::Logger::root().setLevel(Poco::Message::PRIO_INFORMATION);
+    }
+    ~LogCapture() override {
+        Poco::Logger::root().setChannel(m_previous);
+        Poco::Logger::root().setLevel(m_level);
+    }
+    void log(const Poco::Message& message) override { texts.push_back(message.getText()); }
+    std::vector<std::string> texts;
+
+private:
+    Poco::AutoPtr<Poco::Channel> m_previous;
+    int m_level;
 };
 
 AuthRequest valid() {
@@ -220,5 +244,29 @@ TEST_SUITE("daemon::auth::authenticator") {
         CHECK(core.counters->of(Verdict::ok) == 1);
         CHECK(core.counters->total() == 3);
         CHECK(core.authenticator->requests() == 2);
+    }
+
+    TEST_CASE("failures are always logged with their reason, successes only with log_success") {
+        for (const bool log_success : {false, true}) {
+            CAPTURE(log_success);
+            Core core({{Verdict::ok, Verdict::bad_password, Verdict::temp_failure}}, false, false,
+                      false, log_success);
+            const Poco::AutoPtr<LogCapture> capture(new LogCapture);
+            core.ask("alice", "a");
+            core.ask("alice", "b");
+            core.ask("alice", "c");
+            std::vector<std::string> verdicts;
+            for (const auto& text : capture->texts)
+                if (text.starts_with("auth "))
+                    verdicts.push_back(
+                        text.substr(text.find(" verdict=") + 9,
+                                    text.find(" reason=") - text.find(" verdict=") - 9));
+            const std::vector<std::string> failures_only{"bad_password", "temp_failure"};
+            const std::vector<std::string> all{"ok", "bad_password", "temp_failure"};
+            CHECK(verdicts == (log_success ? all : failures_only));
+            for (const auto& text : capture->texts)
+                if (text.find("verdict=bad_password") != std::string::npos)
+                    CHECK(text.find("reason=scripted") != std::string::npos);
+        }
     }
 }
