@@ -72,3 +72,22 @@ measure_crypt_floor() {
     printf '%-44s %s\n' "crypt floor (crypt_rn alone) $1" "$line" >&2
     sed -n 's/.*rps=\([0-9.]*\).*/\1/p' <<<"$line"
 }
+
+# The CPU model, for the first line of every report: ratios move with the machine.
+cpu_model() { grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'; }
+
+# "min median max" of the numbers on stdin, one per line.
+spread() { sort -g | awk '{ v[NR] = $1 } END { printf "%s %s %s", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
+# percent A B: 100 * A / B with one decimal, bare (for spread).
+percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0 ? 100 * a / b : 0) }'; }
+
+# scrape HOST:PORT SERIES: one series' value from our metrics listener (no curl needed), e.g.
+# scrape 127.0.0.1:9101 'saslauthd_cache_lookups_total{result="hit"}'
+scrape() {
+    local reply
+    exec 3<>"/dev/tcp/${1%:*}/${1##*:}"
+    printf 'GET /metrics HTTP/1.0\r\nHost: %s\r\n\r\n' "$1" >&3
+    reply=$(cat <&3)
+    exec 3<&-
+    awk -v series="$2" '$1 == series { print $2 }' <<<"${reply//$'\r'/}"
+}

@@ -48,9 +48,6 @@ load_dovecot() {
     printf '%-52s %s\n' "$name" "$line"
 }
 
-# median of the numbers on stdin (one per line); min and max too: "min median max"
-spread() { sort -g | awk '{ v[NR] = $1 } END { printf "%s %s %s", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
-percent() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0 ? 100 * a / b : 0) }'; }
 
 password=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
 hash=$(mkpasswd -m sha512crypt --stdin <<<"$password")
@@ -98,7 +95,7 @@ start_ours() { # NAME MECH CONF [flags...]
     wait_for_socket "$work/$name/mux"
 }
 
-echo "== $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores;" \
+echo "== $(cpu_model), $(nproc) cores;" \
     "$clients clients, $users users, $seconds s per run, $runs runs"
 start_ours ours-sql sql "$work/sql.conf" -n 5
 start_ours ours-cache sql "$work/cache.conf" -n 5 -c
