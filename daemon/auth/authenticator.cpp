@@ -14,6 +14,7 @@ namespace {
 struct Outcome {
     backends::Result result;
     std::string_view backend = "-";
+    bool asked_chain = false; // not answered by a refusal or the cache alone
 };
 
 void log_request(const AuthRequest& request, const Outcome& outcome,
@@ -60,6 +61,7 @@ void log_request(const AuthRequest& request, const Outcome& outcome,
 // The backends in order, while they do not know the user.
 Outcome ask_chain(Chain& chain, bool realm_join, const AuthRequest& request) noexcept {
     Outcome outcome;
+    outcome.asked_chain = true;
     // SECRET: the joined login holds no password, but the credentials do.
     std::string joined_login;
     std::string_view login = request.login;
@@ -102,7 +104,8 @@ Outcome ask_cache_then_chain(CredentialCache& cache, Chain& chain, bool realm_jo
         cache.store(service, realm, login, password, outcome.result.verdict);
         if (outcome.result.verdict == Verdict::temp_failure &&
             cache.stale(service, realm, login, password) == CacheLookup::stale_ok)
-            return {{Verdict::ok, "cached success while " + outcome.result.reason, {}}, "cache"};
+            return {
+                {Verdict::ok, "cached success while " + outcome.result.reason, {}}, "cache", true};
         return outcome;
     } catch (const std::exception& error) {
         logging::log().error(std::string("credential cache: ") + error.what());
@@ -145,7 +148,6 @@ void Authenticator::on_worker_start() {
 }
 
 Decision Authenticator::verify_plain(const AuthRequest& request) noexcept {
-    ++m_requests;
     const auto started = std::chrono::steady_clock::now();
     Outcome outcome;
     if (const auto refusal = refusal_reason(request)) {
@@ -156,6 +158,8 @@ Decision Authenticator::verify_plain(const AuthRequest& request) noexcept {
         outcome = ask_cache_then_chain(*m_tables.cache, m_chain, m_settings.realm_join, request);
     }
     const auto elapsed = std::chrono::steady_clock::now() - started;
+    if (outcome.asked_chain)
+        ++m_backend_calls;
     const auto reply_delay = m_tables.penalty != nullptr
                                  ? apply_penalty(*m_tables.penalty, request, outcome.result)
                                  : outcome.result.reply_delay;

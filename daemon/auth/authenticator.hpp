@@ -50,8 +50,9 @@ public:
     // A request a front end could not decode: logged and counted; the front end answers it.
     void log_rejected(Frontend frontend, std::string_view reason) noexcept;
 
-    // Requests verified by this process, for recycling after worker_max_requests.
-    std::uint64_t requests() const noexcept { return m_requests; }
+    // Requests this process took to the backends (not those the cache or a refusal answered),
+    // for recycling after worker_max_requests: recycling guards against what backends leak.
+    std::uint64_t backend_calls() const noexcept { return m_backend_calls; }
     // A backend asks for this process to be replaced (see Backend::wants_retirement).
     bool wants_retirement() const noexcept;
 
@@ -59,7 +60,7 @@ private:
     Chain m_chain;
     AuthSettings m_settings;
     SharedTables m_tables;
-    std::uint64_t m_requests = 0;
+    std::uint64_t m_backend_calls = 0;
 };
 
 } // namespace saslauthd::auth

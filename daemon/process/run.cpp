@@ -128,7 +128,7 @@ int work(Generation& generation, const Sockets& sockets) {
     server::EventLoop loop(
         worker_listeners(sockets, generation, identity), generation.loop,
         [&authenticator, max_requests] {
-            return (max_requests != 0 && authenticator.requests() >= max_requests) ||
+            return (max_requests != 0 && authenticator.backend_calls() >= max_requests) ||
                    authenticator.wants_retirement();
         },
         sockets.handover ? &*sockets.handover : nullptr);

@@ -233,7 +233,7 @@ TEST_SUITE("daemon::auth::authenticator") {
         CHECK(core.ask("alice", "three").reply_delay == 2000ms);
     }
 
-    TEST_CASE("counters by front end and verdict, and requests() counts every verification") {
+    TEST_CASE("counters by front end and verdict, and backend_calls() counts what the chain saw") {
         Core core({{Verdict::ok, Verdict::bad_password}}, false);
         core.ask("alice", "a", "", Frontend::saslauthd);
         core.ask("alice", "b", "", Frontend::dovecot);
@@ -243,7 +243,17 @@ TEST_SUITE("daemon::auth::authenticator") {
         CHECK(core.counters->rejected_by(Frontend::dovecot) == 1);
         CHECK(core.counters->of(Verdict::ok) == 1);
         CHECK(core.counters->total() == 3);
-        CHECK(core.authenticator->requests() == 2);
+        CHECK(core.authenticator->backend_calls() == 2);
+        core.ask("", "refused"); // an empty login never reaches a backend
+        CHECK(core.authenticator->backend_calls() == 2);
+    }
+
+    TEST_CASE("cache hits are not backend calls: worker_max_requests recycles for backends") {
+        Core core({{Verdict::ok}}, /*with_cache=*/true);
+        for (int i = 0; i < 5; ++i)
+            CHECK(core.ask("alice", "secret").ok());
+        CHECK(core.backends[0]->logins.size() == 1);
+        CHECK(core.authenticator->backend_calls() == 1);
     }
 
     TEST_CASE("failures are always logged with their reason, successes only with log_success") {
