@@ -83,6 +83,7 @@ sql_database: $work/users.db
 sql_select: SELECT password FROM mailbox WHERE username = '%u'
 dovecot_listen: $work/ours-idle.sock
 max_connections: 65536
+worker_max_requests: 0
 EOF
 
 start_ours() { # NAME MECH CONF [flags...]
@@ -138,10 +139,11 @@ for run in $(seq "$runs"); do
     dovecot_stop
     floor_after=$(measure_crypt_floor "after" "$hash" "$password")
 
+    worker=$(pgrep -P "$(cat "$work/ours-idle/saslauthd.pid")" -x saslauthd | head -1)
     load_dovecot "ours -n 1: 1 conn" --socket "$work/ours-idle.sock" "$work/good" --clients 1
+    rss_alone_kb=$(awk '/VmRSS/ { print $2 }' "/proc/$worker/status")
     load_dovecot "ours -n 1: 1 conn beside $idle idle" --socket "$work/ours-idle.sock" \
         "$work/good" --clients 1 --idle "$idle"
-    worker=$(pgrep -P "$(cat "$work/ours-idle/saslauthd.pid")" | head -1)
     rss_kb=$(awk '/VmRSS/ { print $2 }' "/proc/$worker/status")
 
     crypt_floor=$(awk -v a="$floor_before" -v b="$floor_after" 'BEGIN { print (a + b) / 2 }')
@@ -157,6 +159,10 @@ for run in $(seq "$runs"); do
         echo "b_dovecot $(percent "$(m "ours: sha512crypt, $clients conns" rps)" "$(m "dovecot: sha512crypt, $clients conns" rps)")"
         echo "c_idle $(percent "$(m "ours -n 1: 1 conn beside $idle idle" rps)" "$(m "ours -n 1: 1 conn" rps)")"
         echo "c_rss_kb $rss_kb"
+        echo "c_kb_per_idle $(awk -v a="$rss_kb" -v b="$rss_alone_kb" -v n="$idle" \
+            'BEGIN { printf "%.1f", (a - b) / n }')"
+        echo "a1_p50 $(awk -v a="$(m "ours: cache hit, 1 conn" p50_us)" \
+            -v b="$(m "floor: no-op, 1 conn" p50_us)" 'BEGIN { printf "%.2f", a / b }')"
     } >>"$work/ratios"
 done
 
@@ -167,6 +173,7 @@ show() { # KEY LABEL TARGET
 }
 show a16_floor "(a) ours (cache hit) / no-op floor, $clients connections:" "(target >= 80)"
 show a1_floor "(a) ours (cache hit) / no-op floor, 1 connection:" ""
+show a1_p50 "(a) ours (cache hit) / no-op floor, p50 at 1 connection (x):" ""
 show a16_dovecot "(a) ours (cache hit) / Dovecot, $clients connections:" "(target >= 200)"
 show a1_dovecot "(a) ours (cache hit) / Dovecot, 1 connection:" "(target >= 200)"
 show s16_dovecot "(a) ours (SQLite, no cache) / Dovecot, $clients connections:" ""
@@ -174,4 +181,5 @@ show s1_dovecot "(a) ours (SQLite, no cache) / Dovecot, 1 connection:" ""
 show b_floor "(b) ours / crypt floor, sha512crypt:" "(target >= 95)"
 show b_dovecot "(b) ours / Dovecot, sha512crypt:" ""
 show c_idle "(c) 1 client beside $idle idle / alone (rps):" ""
-show c_rss_kb "(c) the worker's RSS with $idle idle connections (KB):" ""
+show c_rss_kb "(c) the worker's RSS after $idle idle connections (KB):" ""
+show c_kb_per_idle "(c) RSS grown per idle connection (KB):" ""
