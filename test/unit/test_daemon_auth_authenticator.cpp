@@ -80,20 +80,27 @@ struct Core {
     }
 };
 
-// The root logger's messages while alive, in place of its channel.
-class LogCapture : public Poco::Channel {
+// The texts the root logger sent while a LogCapture was alive, in place of its channel.
+class Texts : public Poco::Channel {
 public:
-    LogCapture() : m_previous(Poco::Logger::root().getChannel()) {
-        Poco::Logger::root().setChannel(Poco::AutoPtr<Poco::Channel>(this, /*shared=*/true));
-        m_level = Poco::Logger::root().getLevel();
+    void log(const Poco::Message& message) override { texts.push_back(message.getText()); }
+    std::vector<std::string> texts;
+};
+
+class LogCapture {
+public:
+    Poco::AutoPtr<Texts> channel{new Texts};
+    LogCapture()
+        : m_previous(Poco::Logger::root().getChannel()), m_level(Poco::Logger::root().getLevel()) {
+        Poco::Logger::root().setChannel(channel);
         Poco::Logger::root().setLevel(Poco::Message::PRIO_INFORMATION);
     }
-    ~LogCapture() override {
+    LogCapture(const LogCapture&) = delete;
+    LogCapture& operator=(const LogCapture&) = delete;
+    ~LogCapture() {
         Poco::Logger::root().setChannel(m_previous);
         Poco::Logger::root().setLevel(m_level);
     }
-    void log(const Poco::Message& message) override { texts.push_back(message.getText()); }
-    std::vector<std::string> texts;
 
 private:
     Poco::AutoPtr<Poco::Channel> m_previous;
@@ -261,12 +268,12 @@ TEST_SUITE("daemon::auth::authenticator") {
             CAPTURE(log_success);
             Core core({{Verdict::ok, Verdict::bad_password, Verdict::temp_failure}}, false, false,
                       false, log_success);
-            const Poco::AutoPtr<LogCapture> capture(new LogCapture);
+            const LogCapture capture;
             core.ask("alice", "a");
             core.ask("alice", "b");
             core.ask("alice", "c");
             std::vector<std::string> verdicts;
-            for (const auto& text : capture->texts)
+            for (const auto& text : capture.channel->texts)
                 if (text.starts_with("auth "))
                     verdicts.push_back(
                         text.substr(text.find(" verdict=") + 9,
@@ -274,7 +281,7 @@ TEST_SUITE("daemon::auth::authenticator") {
             const std::vector<std::string> failures_only{"bad_password", "temp_failure"};
             const std::vector<std::string> all{"ok", "bad_password", "temp_failure"};
             CHECK(verdicts == (log_success ? all : failures_only));
-            for (const auto& text : capture->texts)
+            for (const auto& text : capture.channel->texts)
                 if (text.find("verdict=bad_password") != std::string::npos)
                     CHECK(text.find("reason=scripted") != std::string::npos);
         }
