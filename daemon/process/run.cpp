@@ -193,6 +193,7 @@ int serve(std::unique_ptr<Generation> current, Tables& tables, std::span<const s
     }
 
     const pid_t master_pid = getpid();
+    const uid_t master_uid = geteuid(); // the control helper answers it after its switch
     // What every child of the master does first: die with the master, let go of its lock,
     // its terminal and every socket but `keep`.
     auto enter_child = [&](const util::UniqueFd* keep) {
@@ -215,7 +216,7 @@ int serve(std::unique_ptr<Generation> current, Tables& tables, std::span<const s
             enter_child(&control_socket);
             sockets->close_all();
             give_up_privileges(current->privileges.helpers, current->config, master_pid);
-            return ops::control::serve(control_socket.get(), *tables.cache);
+            return ops::control::serve(control_socket.get(), *tables.cache, master_uid);
         });
     const ops::metrics::Sources measured{*tables.counters, tables.cache ? &*tables.cache : nullptr,
                                          &tables.penalty};
