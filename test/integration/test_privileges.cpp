@@ -3,6 +3,7 @@
 // with no capability and no way back, also after SIGHUP; with pam they keep uid 0 and only
 // CAP_AUDIT_WRITE, and say so. Read from /proc/PID/status, as an admin would.
 #include "client/client.hpp"
+#include "dovecot_client.hpp"
 #include "harness.hpp"
 #include "mariadb_fixture.hpp"
 #include "pam_fixture.hpp"
@@ -277,6 +278,47 @@ TEST_SUITE("integration::privileges") {
         CHECK(proc.st_uid == account.uid()); // root's when not dumpable
         CHECK(authenticates(daemon, "alice", k_test_password));
         CHECK_FALSE(authenticates(daemon, "alice", k_wrong_password));
+    }
+
+    TEST_CASE("dropped workers hand idle Dovecot connections to the new ones on SIGHUP") {
+        if (!pam_fixture::have_root())
+            return;
+        const SystemAccount account;
+        TempDir dir;
+        dir.write("shadow", shadow_line("alice"), 0640);
+        REQUIRE(chown((dir / "shadow").c_str(), 0, account.extra_gid()) == 0);
+        dir.write("saslauthd.conf", "shadow_file: " + (dir / "shadow") +
+                                        "\nworker_user: " + account.name() +
+                                        "\ndovecot_listen: " + (dir / "auth") + "\npenalty: no\n");
+        Daemon daemon(dir, {"-a", "shadow", "-n", "2", "-O", dir / "saslauthd.conf"});
+        REQUIRE(daemon.wait_ready());
+        REQUIRE(children_settled(daemon, 2));
+        const auto before = daemon.workers();
+        std::vector<dovecot_client::Connection> idle;
+        for (int i = 0; i < 6; ++i) {
+            idle.push_back(dovecot_client::Connection::unix_socket(dir / "auth"));
+            idle.back().hello();
+        }
+        CHECK(idle[0].plain(1, "alice", k_test_password) == "OK\t1\tuser=alice");
+
+        kill(daemon.pid(), SIGHUP);
+        REQUIRE(eventually([&] {
+            const auto now = daemon.workers();
+            return now.size() == 2 && std::ranges::none_of(before, [&](pid_t pid) {
+                       return std::ranges::find(now, pid) != now.end();
+                   });
+        }));
+        REQUIRE(children_settled(daemon, 2));
+        for (const auto worker : daemon.workers())
+            check_dropped(worker, account.uid(), account.gid(), expected_groups(account));
+        // Every connection outlived its worker and is served by a new, dropped one.
+        std::uint32_t id = 10;
+        for (auto& connection : idle) {
+            ++id;
+            CHECK(connection.plain(id, "alice", k_test_password) ==
+                  "OK\t" + std::to_string(id) + "\tuser=alice");
+        }
+        CHECK(idle[1].plain(99, "alice", k_wrong_password).starts_with("FAIL\t99"));
     }
 
     TEST_CASE("sql (MariaDB over TCP) with worker_user: the workers drop and still answer") {
