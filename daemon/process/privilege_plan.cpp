@@ -81,6 +81,8 @@ plan_unprivileged(const config::Config& config, const std::vector<BackendNeeds>&
     plan.workers.limit_bounding = (environment.permitted & capabilities::bit(CAP_SETPCAP)) != 0;
     plan.helpers = plan.workers;
     plan.summary = "workers and helpers run as " + describe(account) + " without capabilities";
+    if (!plan.workers.limit_bounding)
+        plan.summary += "; their bounding set stays as inherited (the daemon lacks CAP_SETPCAP)";
     return plan;
 }
 
@@ -119,6 +121,8 @@ PrivilegePlan plan_root(const std::vector<BackendNeeds>& chain,
                              " needs no root: set worker_user to run the workers unprivileged"
                        : "workers stay root: " + reasons + "; " + kept;
     plan.summary += "; helpers keep no capabilities";
+    if (!limit_bounding)
+        plan.summary += "; bounding sets stay as inherited (the daemon lacks CAP_SETPCAP)";
     return plan;
 }
 

@@ -435,6 +435,18 @@ TEST_SUITE("integration::privileges") {
                     std::to_string(account.extra_gid()) +
                     ") cannot read /etc/shadow, which backend shadow opens (its accounts, through "
                     "NSS getspnam): /etc/shadow (root:shadow 0640)");
+        // A master that may not switch users (a unit's CapabilityBoundingSet without
+        // CAP_SETUID) refuses at once instead of starting workers that could only fail.
+        REQUIRE_MESSAGE(access("/usr/sbin/capsh", X_OK) == 0, "capsh (package libcap2-bin)");
+        dir.write("saslauthd.conf", "worker_user: " + account.name() + "\nworker_group: shadow\n");
+        const auto capped = run_command({"/usr/sbin/capsh", "--drop=cap_setuid", "--", "-c",
+                                         std::string("exec ") + SASLAUTHD_BIN +
+                                             " -d -a shadow -m " + (dir / "run") + " -O " + file});
+        CHECK(capped.status == 1);
+        CHECK(
+            capped.err.find(file + ":1: worker_user: the daemon lacks CAP_SETUID or CAP_SETGID") !=
+            std::string::npos);
+
         dir.write("shadow", shadow_line("alice"), 0600);
         refused({"-a", "shadow"},
                 "shadow_file: " + (dir / "shadow") + "\nworker_user: " + account.name() + "\n",

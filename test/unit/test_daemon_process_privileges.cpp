@@ -219,6 +219,8 @@ TEST_SUITE("daemon::process::privilege_plan") {
         CHECK(plan->workers.keep == 0);
         CHECK_FALSE(plan->workers.limit_bounding);
         CHECK(plan->summary.find("capabilities kept: none") != std::string::npos);
+        CHECK(plan->summary.ends_with(
+            "; bounding sets stay as inherited (the daemon lacks CAP_SETPCAP)"));
     }
 }
 
