@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <grp.h>
+#include <iterator>
 #include <pwd.h>
 #include <sys/stat.h>
 

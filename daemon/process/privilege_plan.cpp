@@ -1,5 +1,6 @@
 #include "daemon/process/privilege_plan.hpp"
 
+#include <algorithm>
 #include <linux/capability.h>
 #include <unistd.h>
 
