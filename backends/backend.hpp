@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace backends {
 
@@ -38,6 +39,23 @@ struct Credentials {
     std::string_view client_addr; // "ip;port" or empty
 };
 
+// A file a backend opens while it serves, that is after the workers changed their credentials:
+// the account they run as must be able to use it.
+struct FileUse {
+    enum class Access { read, connect }; // connect: a UNIX socket (needs write permission)
+    std::string path;
+    Access access = Access::read;
+    std::string purpose; // for messages: "shadow_file", "/etc/shadow through NSS (getspnam)"
+};
+
+// What a backend needs of the process it runs in, asked in the master before the workers fork.
+struct ProcessNeeds {
+    std::string root_reason; // not empty: only uid 0 can do the backend's work, and why
+    std::vector<FileUse> files;
+    // Linux capabilities (CAP_* numbers) the backend uses when the workers stay root.
+    std::vector<int> capabilities;
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -48,6 +66,8 @@ public:
     // True once this process should be replaced after the current request (modules that
     // leak); the worker finishes its connections and the master starts a fresh one.
     virtual bool wants_retirement() const noexcept { return false; }
+    // Runs in the master: what the workers must keep so that this backend works.
+    virtual ProcessNeeds process_needs() const { return {}; }
 };
 
 // Runs in the master before the workers fork: validates its settings from `options`.

@@ -9,7 +9,7 @@ packages=(
     libcrypt-dev libpoco-dev libssl-dev libsystemd-dev doctest-dev
     libpam0g-dev libpam-pwdfile libsasl2-dev libsasl2-modules
     libmysqlcppconn-dev libargon2-dev mariadb-server mariadb-client sqlite3
-    sasl2-bin whois python3 passwd systemd rpm
+    sasl2-bin whois python3 passwd systemd rpm libcap2-bin
     postfix swaks libauthen-sasl-perl libdigest-hmac-perl dovecot-core gsasl msmtp
 )
 

@@ -5,6 +5,7 @@
 
 #include <climits>
 #include <filesystem>
+#include <linux/capability.h>
 #include <security/pam_appl.h>
 #include <string>
 
@@ -95,6 +96,18 @@ public:
 
     bool wants_retirement() const noexcept override {
         return m_max_transactions != 0 && m_transactions >= m_max_transactions;
+    }
+
+    // pam_unix reads /etc/shadow itself only when its caller has uid 0; any other caller gets
+    // unix_chkpwd, which checks no password but the caller's own. A stack's other modules
+    // (pam_faillock's state, ...) are written for root callers too.
+    ProcessNeeds process_needs() const override {
+        ProcessNeeds needs;
+        needs.root_reason = "pam_unix checks another user's password only for a caller of uid 0 "
+                            "(its unix_chkpwd helper checks no one's but the caller's own)";
+        needs.files.push_back({"/etc/shadow", FileUse::Access::read, "pam_unix's shadow file"});
+        needs.capabilities.push_back(CAP_AUDIT_WRITE); // libpam's audit record of each login
+        return needs;
     }
 
     Result verify(const Credentials& credentials) noexcept override {

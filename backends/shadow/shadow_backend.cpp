@@ -87,6 +87,17 @@ public:
 
     std::string_view name() const override { return "shadow"; }
 
+    // The file is read again on every request; NSS's "files" source reads /etc/shadow.
+    ProcessNeeds process_needs() const override {
+        ProcessNeeds needs;
+        if (m_shadow_file.empty())
+            needs.files.push_back(
+                {"/etc/shadow", FileUse::Access::read, "its accounts, through NSS getspnam"});
+        else
+            needs.files.push_back({m_shadow_file, FileUse::Access::read, "shadow_file"});
+        return needs;
+    }
+
     Result verify(const Credentials& credentials) noexcept override {
         try {
             return check(credentials);

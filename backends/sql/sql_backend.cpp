@@ -44,6 +44,27 @@ public:
 
     void on_worker_start() override { m_engine->on_worker_start(); }
 
+    // Opened (again) whenever a worker (re)connects: the SQLite file, the server's UNIX
+    // socket, the TLS files.
+    ProcessNeeds process_needs() const override {
+        ProcessNeeds needs;
+        if (m_settings.engine == EngineKind::sqlite3) {
+            needs.files.push_back({m_settings.database, FileUse::Access::read, "sql_database"});
+            return needs;
+        }
+        for (const auto& host : m_settings.hosts)
+            if (!host.socket_path.empty())
+                needs.files.push_back(
+                    {host.socket_path, FileUse::Access::connect, "the socket in sql_hostnames"});
+        const auto& tls = m_settings.tls;
+        for (const auto& [path, key] :
+             {std::pair{&tls.ca_file, "sql_ssl_ca"}, std::pair{&tls.cert_file, "sql_ssl_cert"},
+              std::pair{&tls.key_file, "sql_ssl_key"}})
+            if (tls.enabled && !path->empty())
+                needs.files.push_back({*path, FileUse::Access::read, key});
+        return needs;
+    }
+
     Result verify(const Credentials& credentials) noexcept override {
         try {
             return check(credentials);

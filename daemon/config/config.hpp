@@ -58,6 +58,15 @@ struct DovecotSettings {
     bool enabled() const { return !unix_paths.empty() || !tcp.empty(); }
 };
 
+// worker_user / worker_group: the account workers and helpers switch to once their sockets
+// and files are open. Resolved when the configuration is read (again on every reload).
+struct WorkerAccount {
+    std::string user; // the passwd name (initgroups' name), or the number as written
+    uid_t uid = 0;
+    gid_t gid = 0;             // worker_group, else the user's primary group
+    std::vector<gid_t> groups; // setgroups(2): gid and the user's groups in the group file
+};
+
 struct Config {
     // From flags (or sysconfig).
     std::vector<std::string> mechanisms; // -a, a chain tried in order
@@ -90,6 +99,7 @@ struct Config {
     bool core_dumps = false;
     // log_success: a line for every success too (-V and -d imply it); failures always.
     bool log_success = false;
+    std::optional<WorkerAccount> worker_account; // worker_user (and worker_group); unset: root
     PenaltySettings penalty;
     DovecotSettings dovecot;
 

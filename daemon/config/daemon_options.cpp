@@ -34,6 +34,48 @@ std::expected<void, ConfigError> read_socket_settings(const backends::Options& o
     return {};
 }
 
+// worker_user / worker_group: resolved now, so that a name that does not exist stops the start
+// (and a reload) with the file and line.
+std::expected<void, ConfigError> read_worker_account(const backends::Options& options,
+                                                     Config& config) {
+    const auto* user = options.find("worker_user");
+    const auto* group = options.find("worker_group");
+    if (user == nullptr) {
+        if (group != nullptr)
+            return std::unexpected(group->error(
+                "worker_group needs worker_user; name the user the workers run as too"));
+        return {};
+    }
+    const auto entry = find_passwd_entry(user->value);
+    const bool numeric = parse_number(user->value, 0, 4294967294ULL).has_value();
+    if (!entry && !numeric)
+        return std::unexpected(user->error(
+            "no user '" + user->value +
+            "'; give an existing user name or a uid (useradd --system saslauthd makes one)"));
+    WorkerAccount account;
+    account.user = entry ? entry->name : user->value;
+    account.uid = entry ? entry->uid : static_cast<uid_t>(std::stoul(user->value));
+    if (account.uid == 0)
+        return std::unexpected(user->error("'" + user->value +
+                                           "' is uid 0; remove worker_user to keep the workers "
+                                           "root, or name an unprivileged user"));
+    if (group != nullptr) {
+        const auto gid = read_group(*group);
+        if (!gid)
+            return std::unexpected(gid.error());
+        account.gid = *gid;
+    } else if (entry) {
+        account.gid = entry->gid;
+    } else {
+        return std::unexpected(user->error("uid " + user->value +
+                                           " has no passwd entry, so no primary group; "
+                                           "set worker_group too"));
+    }
+    account.groups = entry ? group_list(entry->name, account.gid) : std::vector<gid_t>{account.gid};
+    config.worker_account = std::move(account);
+    return {};
+}
+
 // socket_allow_users / socket_allow_groups: who may talk to the socket (SO_PEERCRED).
 std::expected<void, ConfigError> read_peer_access(const backends::Options& options,
                                                   Config& config) {
@@ -210,6 +252,8 @@ std::expected<void, ConfigError> apply_daemon_options(const backends::Options& o
     if (auto done = read_socket_settings(options, config); !done)
         return done;
     if (auto done = read_metrics(options, config); !done)
+        return done;
+    if (auto done = read_worker_account(options, config); !done)
         return done;
     if (auto done = read_peer_access(options, config); !done)
         return done;

@@ -22,7 +22,7 @@ std::string describe(const ucred& peer) {
 // One request per connection, then the reply and close.
 class Session final : public server::Session {
 public:
-    explicit Session(auth::CredentialCache& cache) : m_cache(cache) {}
+    Session(auth::CredentialCache& cache, uid_t owner) : m_cache(cache), m_owner(owner) {}
 
     std::size_t receive(std::string_view input, bool at_end, server::Output& output) override {
         if (m_answered)
@@ -41,7 +41,7 @@ public:
         const auto who = describe(peer);
         // Refused only once its request is read: a reply to a client still sending would be
         // lost to a broken pipe. Nothing of the request is used.
-        if (peer.uid != 0 && peer.uid != geteuid()) {
+        if (peer.uid != 0 && peer.uid != m_owner) {
             logging::log().warning("control socket: refused a connection from " + who);
             reply("NO permission denied", output);
         } else if (decoded.status != proto::DecodeStatus::complete) {
@@ -65,6 +65,7 @@ private:
     }
 
     auth::CredentialCache& m_cache;
+    uid_t m_owner;
     bool m_answered = false;
 };
 
@@ -105,14 +106,14 @@ std::expected<util::UniqueFd, std::string> bind(const std::string& socket_dir) {
     return server::listen_unix(socket_path(socket_dir), {0600, std::nullopt, std::nullopt});
 }
 
-int serve(int socket, auth::CredentialCache& cache) {
+int serve(int socket, auth::CredentialCache& cache, uid_t owner) {
     enter_helper_process("sasl-control");
     std::signal(SIGHUP, SIG_IGN); // a reload is the master's; it flushes the cache itself
     server::Listener listener;
     listener.fd = socket;
     listener.name = "the control socket";
-    listener.make_session = [&cache](const server::Peer&) {
-        return std::make_unique<Session>(cache);
+    listener.make_session = [&cache, owner](const server::Peer&) {
+        return std::make_unique<Session>(cache, owner);
     };
     return serve_listener(std::move(listener), k_request_timeout);
 }

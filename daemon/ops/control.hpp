@@ -11,6 +11,7 @@
 #include <chrono>
 #include <expected>
 #include <string>
+#include <sys/types.h>
 
 namespace saslauthd::ops::control {
 
@@ -28,6 +29,7 @@ std::expected<util::UniqueFd, std::string> bind(const std::string& socket_dir);
 std::string socket_path(const std::string& socket_dir);
 
 // The helper process's whole life: serves `socket` until SIGTERM; returns the exit status.
-int serve(int socket, auth::CredentialCache& cache);
+// Root and `owner` (the master's user, which the helper may no longer be) are answered.
+int serve(int socket, auth::CredentialCache& cache, uid_t owner);
 
 } // namespace saslauthd::ops::control

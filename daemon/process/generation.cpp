@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <sys/resource.h>
+#include <tuple>
 
 namespace saslauthd::process {
 
@@ -89,14 +90,22 @@ make_generation(config::Invocation invocation, const auth::SharedTables& tables)
     auto dovecot = dovecot_settings(invocation.config);
     if (!dovecot)
         return std::unexpected(dovecot.error());
+    std::vector<BackendNeeds> needs;
+    for (const auto& backend : *chain)
+        needs.push_back({std::string(backend->name()), backend->process_needs()});
+    auto privileges = plan_privileges(invocation.config, needs, current_environment());
+    if (!privileges)
+        return std::unexpected(privileges.error());
     for (const auto& warning : invocation.warnings)
         logging::log().warning(warning);
     const auto& options = invocation.config.options;
     for (const auto* unused : options.unused())
         logging::log().warning(unused->file + ":" + std::to_string(unused->line) + ": " +
                                unused->key + " is not used by the configured mechanisms (ignored)");
+    logging::log().information(privileges->summary);
     auto generation = std::make_unique<Generation>();
     const auto& config = invocation.config;
+    generation->privileges = std::move(*privileges);
     generation->loop = loop_settings(config);
     generation->loop.evictions = &tables.counters.connections_evicted;
     generation->cyrus = cyrus_settings(config);
@@ -143,6 +152,14 @@ std::vector<std::string> settings_needing_restart(const config::Config& running,
         dovecot.socket_owner != running.dovecot.socket_owner ||
         dovecot.socket_group != running.dovecot.socket_group)
         changed.push_back("the Dovecot-protocol listeners (dovecot_listen, dovecot_socket_*)");
+    const auto account_of = [](const config::Config& config) {
+        const auto& account = config.worker_account;
+        return account ? std::tuple(account->uid, account->gid, account->groups)
+                       : std::tuple(uid_t{0}, gid_t{0}, std::vector<gid_t>{});
+    };
+    if (account_of(loaded) != account_of(running))
+        changed.push_back("worker_user or worker_group for the running control and metrics "
+                          "helpers (new workers take it at once)");
     return changed;
 }
 

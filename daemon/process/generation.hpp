@@ -8,6 +8,7 @@
 #include "daemon/config/config.hpp"
 #include "daemon/frontends/cyrus/session.hpp"
 #include "daemon/frontends/dovecot/session.hpp"
+#include "daemon/process/privilege_plan.hpp"
 #include "daemon/server/event_loop.hpp"
 #include "daemon/server/peer_access.hpp"
 
@@ -25,9 +26,11 @@ struct Generation {
     frontends::cyrus::Settings cyrus;
     frontends::dovecot::Settings dovecot;
     server::PeerAccess mux_access; // socket_allow_users / socket_allow_groups
+    PrivilegePlan privileges;      // what workers and helpers give up after fork
 };
 
-// Creates the backends (in the master, before any fork) and logs the invocation's warnings.
+// Creates the backends (in the master, before any fork), decides who the workers run as, and
+// logs the invocation's warnings and that decision.
 std::expected<std::unique_ptr<Generation>, config::ConfigError>
 make_generation(config::Invocation invocation, const auth::SharedTables& tables);
 

@@ -8,6 +8,7 @@
 #include "daemon/process/generation.hpp"
 #include "daemon/process/listeners.hpp"
 #include "daemon/process/master.hpp"
+#include "daemon/process/privilege_drop.hpp"
 #include "daemon/process/runtime_dir.hpp"
 #include "daemon/process/shared_tables.hpp"
 #include "daemon/process/systemd.hpp"
@@ -119,10 +120,33 @@ std::optional<unsigned> reload(std::span<const std::string> args,
     return std::max(current->config.workers, 1U);
 }
 
+// Dies with the master (SIGTERM when it goes), or at once if it is already gone.
+void tie_to_master(pid_t master_pid) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != master_pid)
+        _exit(0);
+}
+
+// In a child of the master once its sockets and files are open: gives up what the plan says,
+// or exits; it never serves with more. A change of credentials cleared PR_SET_PDEATHSIG and
+// reset the dumpable flag: both are set again.
+void give_up_privileges(const Privileges& privileges, const config::Config& config,
+                        pid_t master_pid) {
+    if (auto dropped = drop_privileges(privileges); !dropped) {
+        logging::log().critical("process " + std::to_string(getpid()) +
+                                ": cannot give up privileges: " + dropped.error() +
+                                "; exiting rather than serving with them");
+        _exit(1);
+    }
+    tie_to_master(master_pid);
+    allow_core_dumps(config.core_dumps);
+}
+
 // A worker's whole life, in the process the master forked for it.
-int work(Generation& generation, const Sockets& sockets) {
+int work(Generation& generation, const Sockets& sockets, pid_t master_pid) {
     auto& authenticator = *generation.authenticator;
     authenticator.on_worker_start();
+    give_up_privileges(generation.privileges.workers, generation.config, master_pid);
     const auto max_requests = generation.config.worker_max_requests;
     frontends::dovecot::ProcessIdentity identity{std::to_string(getpid())};
     server::EventLoop loop(
@@ -169,12 +193,11 @@ int serve(std::unique_ptr<Generation> current, Tables& tables, std::span<const s
     }
 
     const pid_t master_pid = getpid();
+    const uid_t master_uid = geteuid(); // the control helper answers it after its switch
     // What every child of the master does first: die with the master, let go of its lock,
     // its terminal and every socket but `keep`.
     auto enter_child = [&](const util::UniqueFd* keep) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != master_pid)
-            _exit(0);
+        tie_to_master(master_pid);
         runtime_dir->close_lock_in_child();
         if (detacher)
             Detacher::release_stdio();
@@ -185,14 +208,15 @@ int serve(std::unique_ptr<Generation> current, Tables& tables, std::span<const s
     // Runs in a forked worker, with the generation that was current at the fork.
     auto worker_body = [&]() -> int {
         enter_child(nullptr);
-        return work(*current, *sockets);
+        return work(*current, *sockets, master_pid);
     };
     Master master(std::max(first.workers, 1U), first.shutdown_timeout, worker_body);
     if (control_socket)
         master.add_helper("control socket", [&] {
             enter_child(&control_socket);
             sockets->close_all();
-            return ops::control::serve(control_socket.get(), *tables.cache);
+            give_up_privileges(current->privileges.helpers, current->config, master_pid);
+            return ops::control::serve(control_socket.get(), *tables.cache, master_uid);
         });
     const ops::metrics::Sources measured{*tables.counters, tables.cache ? &*tables.cache : nullptr,
                                          &tables.penalty};
@@ -202,6 +226,7 @@ int serve(std::unique_ptr<Generation> current, Tables& tables, std::span<const s
         master.add_helper("metrics listener", [&] {
             enter_child(&metrics_socket);
             sockets->close_all();
+            give_up_privileges(current->privileges.helpers, current->config, master_pid);
             return ops::metrics::serve(metrics_socket.get(), measured);
         });
     }

@@ -143,3 +143,53 @@ TEST_CASE("options: sql_passwd in a file others may read gets a warning naming f
             CHECK(warning.find("secret") == std::string::npos);
     }
 }
+
+TEST_CASE("options: worker_user and worker_group") {
+    const TempDir dir;
+    dir.write("saslauthd.conf", "worker_user: nobody\n");
+    auto result = load({"-a", "shadow"}, dir.defaults());
+    REQUIRE_MESSAGE(result, (result ? "" : result.error().message));
+    REQUIRE(result->config.worker_account);
+    const auto& account = *result->config.worker_account;
+    CHECK(account.user == "nobody");
+    CHECK(account.uid == uid_t{65534});
+    CHECK(account.gid == gid_t{65534});           // the user's primary group
+    CHECK(account.groups.front() == account.gid); // initgroups' list starts with it
+
+    dir.write("saslauthd.conf", "worker_user: 65534\nworker_group: root\n");
+    result = load({"-a", "shadow"}, dir.defaults());
+    REQUIRE(result);
+    CHECK(result->config.worker_account->user == "nobody"); // the passwd name, for initgroups
+    CHECK(result->config.worker_account->gid == gid_t{0});
+
+    // A uid without a passwd entry works with a group of its own choosing.
+    dir.write("saslauthd.conf", "worker_user: 4000000000\nworker_group: 4000000001\n");
+    result = load({"-a", "shadow"}, dir.defaults());
+    REQUIRE(result);
+    CHECK(result->config.worker_account->uid == uid_t{4000000000U});
+    CHECK(result->config.worker_account->groups == std::vector<gid_t>{4000000001U});
+
+    dir.write("saslauthd.conf", "socket_mode: 0660\n");
+    result = load({"-a", "shadow"}, dir.defaults());
+    REQUIRE(result);
+    CHECK_FALSE(result->config.worker_account);
+}
+
+TEST_CASE("options: bad worker_user and worker_group values name file:line") {
+    CHECK(error_of("worker_user: no-such-user-xyzzy\n") ==
+          "FILE:1: worker_user: no user 'no-such-user-xyzzy'; give an existing user name or a uid "
+          "(useradd --system saslauthd makes one)");
+    CHECK(error_of("worker_user: root\n") ==
+          "FILE:1: worker_user: 'root' is uid 0; remove worker_user to keep the workers root, or "
+          "name an unprivileged user");
+    CHECK(error_of("worker_user: 0\n").starts_with("FILE:1: worker_user: '0' is uid 0"));
+    CHECK(error_of("# x\nworker_group: nogroup\n") ==
+          "FILE:2: worker_group: worker_group needs worker_user; name the user the workers run "
+          "as too");
+    CHECK(error_of("worker_user: nobody\nworker_group: no-such-group-xyzzy\n") ==
+          "FILE:2: worker_group: no group 'no-such-group-xyzzy'; give an existing group name or a "
+          "gid");
+    CHECK(error_of("worker_user: 4000000000\n") ==
+          "FILE:1: worker_user: uid 4000000000 has no passwd entry, so no primary group; set "
+          "worker_group too");
+}
