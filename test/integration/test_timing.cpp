@@ -41,6 +41,17 @@ namespace {
 // alarm (at 200 it is 3.5, about one failing run in fifty).
 constexpr int k_samples = 300;
 constexpr int k_warm_up = 10;
+// A classifier from one request must stay below 60% accuracy: AUC within 0.4-0.6 in the
+// builds users run. Under AddressSanitizer our own code runs several times slower while
+// libxcrypt's hashing (not instrumented) does not, which magnifies the small differences
+// between code paths (a row read and parsed, or none) that the crypt call hides in a
+// release build: there the band is 0.35-0.65, still failing on any early exit or cheaper
+// decoy.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr double k_auc_margin = 0.15;
+#else
+constexpr double k_auc_margin = 0.1;
+#endif
 constexpr int k_pool = 20;                                  // logins per class
 constexpr const char* k_wrong_password = "Correct horse 2"; // as long as k_test_password
 
@@ -132,8 +143,8 @@ void measure(const std::string& title, const std::string& socket,
     MESSAGE(table.str());
     for (std::size_t i = 1; i < classes.size(); ++i) {
         INFO(title, ": ", classes[i].name);
-        CHECK(aucs[i] >= 0.4);
-        CHECK(aucs[i] <= 0.6);
+        CHECK(aucs[i] >= 0.5 - k_auc_margin);
+        CHECK(aucs[i] <= 0.5 + k_auc_margin);
     }
 }
 
