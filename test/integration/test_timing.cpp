@@ -41,17 +41,14 @@ namespace {
 // alarm (at 200 it is 3.5, about one failing run in fifty).
 constexpr int k_samples = 300;
 constexpr int k_warm_up = 10;
-// A classifier from one request must stay below 60% accuracy: AUC within 0.4-0.6 in the
-// builds users run. Under AddressSanitizer our own code runs several times slower while
-// libxcrypt's hashing (not instrumented) does not, which magnifies the small differences
-// between code paths (a row read and parsed, or none) that the crypt call hides in a
-// release build: there the band is 0.35-0.65, still failing on any early exit or cheaper
-// decoy.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr double k_auc_margin = 0.15;
-#else
+// A classifier from one request must stay below 60% accuracy: AUC within 0.4-0.6, measured
+// in the release tree, the build users run. The sanitizer tree does not run these tests
+// (scripts/test.sh excludes the names starting with "timing: "): there our own code runs
+// several times slower while libxcrypt's hashing (not instrumented) does not, so the small
+// differences between code paths that the crypt call hides in a release build (a row read and
+// parsed, or none) show up as 20-40 microseconds out of 1.7 ms, and such a test measures the
+// instrumentation rather than the daemon.
 constexpr double k_auc_margin = 0.1;
-#endif
 constexpr int k_pool = 20;                                  // logins per class
 constexpr const char* k_wrong_password = "Correct horse 2"; // as long as k_test_password
 
@@ -250,7 +247,7 @@ bool have_sqlite3() {
 
 TEST_SUITE("integration::timing") {
 
-    TEST_CASE("shadow_file: every failure class costs what a wrong password costs") {
+    TEST_CASE("timing: shadow_file: every failure class costs what a wrong password costs") {
         ShadowFileDaemon fixture;
         REQUIRE(fixture.daemon->wait_ready());
         measure("-a shadow, shadow_file, penalty: no", fixture.daemon->socket_path(),
@@ -262,7 +259,7 @@ TEST_SUITE("integration::timing") {
         CHECK(log.find("account locked") != std::string::npos);
     }
 
-    TEST_CASE("shadow_file with -c: a repeated request is answered alike whatever failed") {
+    TEST_CASE("timing: shadow_file with -c: a repeated request is answered alike whatever failed") {
         ShadowFileDaemon fixture({"-c"});
         REQUIRE(fixture.daemon->wait_ready());
         measure("-a shadow -c, shadow_file, penalty: no, each request repeated",
@@ -274,7 +271,7 @@ TEST_SUITE("integration::timing") {
         CHECK(log.find("backend=cache verdict=bad_password") != std::string::npos);
     }
 
-    TEST_CASE("NSS: every failure class costs what a wrong password costs") {
+    TEST_CASE("timing: NSS: every failure class costs what a wrong password costs") {
         if (!pam_fixture::have_root())
             return;
         // Eight system users per class: each useradd and userdel takes a moment.
@@ -310,7 +307,7 @@ TEST_SUITE("integration::timing") {
         CHECK(daemon.log().find("reason=\"account locked\"") != std::string::npos);
     }
 
-    TEST_CASE("sql over SQLite: every failure class costs what a wrong password costs") {
+    TEST_CASE("timing: sql over SQLite: every failure class costs what a wrong password costs") {
         if (!have_sqlite3())
             return;
         TempDir dir;
@@ -328,7 +325,7 @@ TEST_SUITE("integration::timing") {
               std::string::npos);
     }
 
-    TEST_CASE("sql over MariaDB: every failure class costs what a wrong password costs") {
+    TEST_CASE("timing: sql over MariaDB: every failure class costs what a wrong password costs") {
         if (!mariadb_fixture::available())
             return;
         TempDir dir;
