@@ -20,6 +20,12 @@ class Secret {
 public:
     Secret() = default;
     explicit Secret(std::string_view text) : m_text(text) {}
+    // Takes `text` over without copying it (bytes a computation wrote into a string).
+    static Secret adopt(std::string&& text) noexcept {
+        Secret secret;
+        secret.m_text = std::move(text);
+        return secret;
+    }
     Secret(const Secret&) = delete;
     Secret& operator=(const Secret&) = delete;
     Secret(Secret&& other) noexcept : m_text(std::move(other.m_text)) {}
@@ -33,6 +39,7 @@ public:
     ~Secret() { wipe(m_text); }
 
     std::string_view view() const noexcept { return m_text; }
+    std::size_t size() const noexcept { return m_text.size(); }
     const char* c_str() const noexcept { return m_text.c_str(); }
     bool empty() const noexcept { return m_text.empty(); }
 

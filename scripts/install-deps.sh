@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
     build-essential cmake ninja-build pkg-config clang-format shellcheck
-    libcrypt-dev libpoco-dev libssl-dev libsystemd-dev doctest-dev
+    libcrypt-dev libpoco-dev libssl-dev libsystemd-dev doctest-dev libgsasl-dev
     libpam0g-dev libpam-pwdfile libsasl2-dev libsasl2-modules
     libmysqlcppconn-dev libargon2-dev mariadb-server mariadb-client sqlite3
     sasl2-bin whois python3 passwd systemd rpm libcap2-bin

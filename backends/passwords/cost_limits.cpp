@@ -77,7 +77,10 @@ std::optional<std::string> exceeded_limit(const HashCost& cost, const CostLimits
     if (cost.method == HashMethod::bcrypt && cost.bcrypt_cost > limits.max_bcrypt_cost)
         return beyond("password_max_bcrypt_cost", method, "cost", cost.bcrypt_cost,
                       limits.max_bcrypt_cost);
-    if (cost.method == HashMethod::pbkdf2 && cost.rounds > limits.max_pbkdf2_rounds)
+    const bool pbkdf2 = cost.method == HashMethod::pbkdf2 ||
+                        cost.method == HashMethod::scram_sha1 ||
+                        cost.method == HashMethod::scram_sha256;
+    if (pbkdf2 && cost.rounds > limits.max_pbkdf2_rounds)
         return beyond("password_max_pbkdf2_rounds", method, "rounds", cost.rounds,
                       limits.max_pbkdf2_rounds);
     if (memory_hard(cost.method) && cost.memory_kib > limits.max_memory_kib)

@@ -176,6 +176,16 @@ std::string decoy_value(const HashCost& cost, SaltStream& stream) {
         value.append(salt_text(stream, cost.salt_length)).append(1, '$');
         value.append(std::to_string(cost.rounds)).append(1, '$');
         return value.append(salt_hex(stream, 20));
+    case HashMethod::scram_sha1:
+    case HashMethod::scram_sha256: {
+        const auto key_size = cost.method == HashMethod::scram_sha1 ? 20 : 32;
+        value = std::to_string(cost.rounds);
+        // Padded base64: salt_length characters hold three bytes for every four.
+        for (const auto size :
+             {cost.salt_length / 4 * 3, std::size_t(key_size), std::size_t(key_size)})
+            value.append(1, ',').append(encode_base64(stream.take(size)));
+        return value;
+    }
     case HashMethod::digest:
         return salt_text(stream, 16);
     }
@@ -190,6 +200,9 @@ std::optional<HashCost> read_back(HashMethod method, std::string_view value) {
         return argon2_cost(value);
     case HashMethod::pbkdf2:
         return pbkdf2_cost(value);
+    case HashMethod::scram_sha1:
+    case HashMethod::scram_sha256:
+        return scram_cost(method, value);
     case HashMethod::digest:
         return HashCost{};
     default:
@@ -258,6 +271,14 @@ Match Decoy::verify(std::string_view password, std::string_view value) const noe
             return check_stored(password, value, {}, k_unlimited).match;
         case HashMethod::pbkdf2:
             return check_stored(password, std::string("{PBKDF2}").append(value), {}, k_unlimited)
+                .match;
+        case HashMethod::scram_sha1:
+            return check_stored(password, std::string("{SCRAM-SHA-1}").append(value), {},
+                                k_unlimited)
+                .match;
+        case HashMethod::scram_sha256:
+            return check_stored(password, std::string("{SCRAM-SHA-256}").append(value), {},
+                                k_unlimited)
                 .match;
         case HashMethod::digest:
             return verify_plain(password, value);

@@ -111,4 +111,10 @@ std::string encode_base64_unpadded(std::string_view bytes) {
     return out;
 }
 
+std::string encode_base64(std::string_view bytes) {
+    auto out = encode_base64_unpadded(bytes);
+    out.append((4 - out.size() % 4) % 4, '=');
+    return out;
+}
+
 } // namespace backends::passwords

@@ -15,5 +15,6 @@ bool decode_hex(std::string_view text, std::string& out);
 // Base64 without '=' padding, as argon2 strings hold it (the leftover bits must be zero).
 bool decode_base64_unpadded(std::string_view text, std::string& out);
 std::string encode_base64_unpadded(std::string_view bytes);
+std::string encode_base64(std::string_view bytes); // padded
 
 } // namespace backends::passwords

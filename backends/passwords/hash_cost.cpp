@@ -3,6 +3,7 @@
 #include "backends/passwords/hash_cost.hpp"
 
 #include <array>
+#include <charconv>
 #include <limits>
 
 namespace backends::passwords {
@@ -370,10 +371,10 @@ std::optional<std::size_t> base64_bytes(std::string_view text) {
 } // namespace
 
 std::string_view to_string(HashMethod method) {
-    constexpr std::array<std::string_view, 16> k_names{
-        "descrypt",    "bsdicrypt", "md5crypt", "sunmd5",   "sha1crypt",     "sha256crypt",
-        "sha512crypt", "bcrypt",    "scrypt",   "yescrypt", "gost-yescrypt", "nt",
-        "argon2i",     "argon2id",  "pbkdf2",   "digest"};
+    constexpr std::array<std::string_view, 18> k_names{
+        "descrypt",    "bsdicrypt", "md5crypt", "sunmd5",      "sha1crypt",     "sha256crypt",
+        "sha512crypt", "bcrypt",    "scrypt",   "yescrypt",    "gost-yescrypt", "nt",
+        "argon2i",     "argon2id",  "pbkdf2",   "scram-sha-1", "scram-sha-256", "digest"};
     return k_names[static_cast<std::size_t>(method)];
 }
 
@@ -492,6 +493,25 @@ std::optional<HashCost> pbkdf2_cost(std::string_view data) {
     cost.rounds = fields->rounds;
     cost.parameters = std::string("$1$$").append(std::to_string(fields->rounds)).append(1, '$');
     cost.salt_length = fields->salt.size();
+    return cost;
+}
+
+std::optional<HashCost> scram_cost(HashMethod method, std::string_view data) {
+    const auto comma = data.find(',');
+    const auto second = comma == std::string_view::npos ? comma : data.find(',', comma + 1);
+    if (second == std::string_view::npos)
+        return std::nullopt;
+    std::uint64_t iterations = 0;
+    const auto count = data.substr(0, comma);
+    const auto [end, status] =
+        std::from_chars(count.data(), count.data() + count.size(), iterations);
+    if (status != std::errc{} || end != count.data() + count.size() || iterations == 0)
+        return std::nullopt;
+    HashCost cost;
+    cost.method = method;
+    cost.rounds = iterations;
+    cost.parameters = std::to_string(iterations);
+    cost.salt_length = second - comma - 1;
     return cost;
 }
 

@@ -27,8 +27,10 @@ enum class HashMethod : std::uint8_t {
     nt,            // "$3$": one MD4, fixed
     argon2i,
     argon2id,
-    pbkdf2, // Dovecot's {PBKDF2}: HMAC-SHA1 rounds
-    digest, // plaintext, plain and salted digests: microseconds, no parameters
+    pbkdf2,       // Dovecot's {PBKDF2}: HMAC-SHA1 rounds
+    scram_sha1,   // {SCRAM-SHA-1}: PBKDF2-HMAC-SHA1 iterations
+    scram_sha256, // {SCRAM-SHA-256}: PBKDF2-HMAC-SHA256 iterations
+    digest,       // plaintext, plain and salted digests: microseconds, no parameters
 };
 
 std::string_view to_string(HashMethod method);
@@ -75,5 +77,8 @@ struct Pbkdf2Fields {
 };
 std::optional<Pbkdf2Fields> parse_pbkdf2(std::string_view data);
 std::optional<HashCost> pbkdf2_cost(std::string_view data);
+
+// The data of a {SCRAM-SHA-1} or {SCRAM-SHA-256} value: "iterations,salt,StoredKey,ServerKey".
+std::optional<HashCost> scram_cost(HashMethod method, std::string_view data);
 
 } // namespace backends::passwords

@@ -32,6 +32,10 @@ constexpr std::array k_schemes{
     Scheme{"PBKDF2", K::pbkdf2, A::none, E::none},
     Scheme{"ARGON2I", K::argon2, A::none, E::none},
     Scheme{"ARGON2ID", K::argon2, A::none, E::none},
+    Scheme{"SCRAM-SHA-1", K::scram, A::sha1, E::none},
+    Scheme{"SCRAM-SHA-256", K::scram, A::sha256, E::none},
+    Scheme{"CRAM-MD5", K::cram_md5, A::md5, E::none},
+    Scheme{"DIGEST-MD5", K::digest_md5, A::md5, E::none},
 };
 
 // Other names in use: Dovecot's, and postfixadmin's lower-case ones once upper-cased.

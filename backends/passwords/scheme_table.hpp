@@ -10,13 +10,17 @@
 namespace backends::passwords {
 
 enum class SchemeKind {
-    crypt,  // a crypt(3) string for libxcrypt
-    md5,    // Dovecot's MD5: an MD5-CRYPT string, or else a PLAIN-MD5 digest
-    plain,  // the password itself
-    digest, // a bare digest of the password
-    salted, // digest(password + salt) followed by the salt
-    pbkdf2, // "$1$salt$rounds$hex"
-    argon2, // an argon2 encoded string
+    crypt,      // a crypt(3) string for libxcrypt
+    md5,        // Dovecot's MD5: an MD5-CRYPT string, or else a PLAIN-MD5 digest
+    plain,      // the password itself
+    digest,     // a bare digest of the password
+    salted,     // digest(password + salt) followed by the salt
+    pbkdf2,     // "$1$salt$rounds$hex"
+    argon2,     // an argon2 encoded string
+    scram,      // "iterations,salt,StoredKey,ServerKey" (SCRAM-SHA-1: sha1, SCRAM-SHA-256: sha256)
+    cram_md5,   // Dovecot's HMAC-MD5 state, hex
+    digest_md5, // MD5 of "user:realm:password", hex: it needs the login, which PLAIN does not
+                // pass here, so it serves the DIGEST-MD5 mechanism only
 };
 
 enum class DigestAlgorithm { none, md5, sha1, sha256, sha512 };

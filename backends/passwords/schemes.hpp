@@ -1,6 +1,8 @@
 // Verifiers for one scheme each, given the stored data once decoded.
 #pragma once
 
+#include "backends/passwords/challenge_secrets.hpp"
+#include "backends/passwords/hash_cost.hpp"
 #include "backends/passwords/scheme_table.hpp"
 #include "backends/passwords/stored_password.hpp"
 
@@ -23,6 +25,14 @@ Match verify_pbkdf2(std::string_view password, std::string_view data);
 
 // "$argon2i$..." or "$argon2id$..."; the type is taken from the string, as Dovecot does.
 bool is_argon2(std::string_view data);
+
+// SCRAM data ("iterations,salt,StoredKey,ServerKey"): the password's StoredKey under the
+// stored salt and count, compared in constant time; unusable when the data does not parse.
+Match verify_scram(ScramHash hash, std::string_view password, std::string_view data);
+HashMethod scram_method(ScramHash hash);
+
+// Dovecot's {CRAM-MD5}: the password's HMAC-MD5 state against the stored one.
+Match verify_cram_md5(std::string_view password, std::string_view hex);
 Match verify_argon2(std::string_view password, std::string_view encoded);
 
 } // namespace backends::passwords

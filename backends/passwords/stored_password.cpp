@@ -85,6 +85,16 @@ Verification check_as(const SchemeSpec& spec, std::string_view password, std::st
     case SchemeKind::argon2:
         return within_limits(argon2_cost(value), limits,
                              [&] { return verify_argon2(password, value); });
+    case SchemeKind::scram: {
+        const auto hash =
+            spec.scheme->algorithm == DigestAlgorithm::sha1 ? ScramHash::sha1 : ScramHash::sha256;
+        return within_limits(scram_cost(scram_method(hash), value), limits,
+                             [&] { return verify_scram(hash, password, value); });
+    }
+    case SchemeKind::cram_md5:
+        return cheap(verify_cram_md5(password, value));
+    case SchemeKind::digest_md5:
+        return {Match::unusable, "a {DIGEST-MD5} value serves the DIGEST-MD5 mechanism only", {}};
     }
     return {};
 }

@@ -97,12 +97,13 @@ TEST_CASE("canonical_scheme names every scheme and alias, and nothing else") {
     CHECK(canonical_scheme("MD5") == "MD5");
     CHECK(canonical_scheme("sha512-crypt.base64") == "SHA512-CRYPT.B64");
     CHECK(canonical_scheme("sha256.hex") == "SHA256.HEX");
-    for (const char* name : {"DES-CRYPT", "SHA256-CRYPT", "SHA512-CRYPT", "BLF-CRYPT", "PLAIN-MD5",
-                             "LDAP-MD5", "SHA256", "SHA512", "SMD5", "SSHA", "SSHA256", "SSHA512",
-                             "PBKDF2", "ARGON2I", "ARGON2ID"})
+    for (const char* name :
+         {"DES-CRYPT", "SHA256-CRYPT", "SHA512-CRYPT", "BLF-CRYPT", "PLAIN-MD5", "LDAP-MD5",
+          "SHA256", "SHA512", "SMD5", "SSHA", "SSHA256", "SSHA512", "PBKDF2", "ARGON2I", "ARGON2ID",
+          "SCRAM-SHA-1", "SCRAM-SHA-256", "CRAM-MD5", "DIGEST-MD5"})
         CHECK(canonical_scheme(name) == name);
     for (const char* name : {"", "FOO", "SHA3", "PLAIN.", ".HEX", "PLAIN.HEX.HEX", "{PLAIN}",
-                             "PLAIN ", "CRAM-MD5", "DIGEST-MD5", "SCRAM-SHA-256"})
+                             "PLAIN ", "SCRAM-SHA-512", "SCRAM-SHA-256-PLUS", "CRAM-SHA1"})
         CHECK_FALSE(canonical_scheme(name).has_value());
 }
 
