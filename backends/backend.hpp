@@ -2,6 +2,7 @@
 #pragma once
 
 #include "backends/options.hpp"
+#include "backends/secret.hpp"
 
 #include <chrono>
 #include <expected>
@@ -39,6 +40,17 @@ struct Credentials {
     std::string_view client_addr; // "ip;port" or empty
 };
 
+// A login's stored credential, for the challenge-response mechanisms (CRAM-MD5, SCRAM,
+// DIGEST-MD5), which check the client's answer against it themselves.
+struct Lookup {
+    // ok: `stored` holds the value; unknown_user (a chain asks the next backend), disabled
+    // (no usable value: NULL, empty), temp_failure (the backend could not answer).
+    Verdict verdict = Verdict::temp_failure;
+    std::string reason; // for the log only
+    Secret stored;      // SECRET: "{SCHEME}data", or bare in `default_scheme`
+    std::string default_scheme;
+};
+
 // A file a backend opens while it serves, that is after the workers changed their credentials:
 // the account they run as must be able to use it.
 struct FileUse {
@@ -63,6 +75,13 @@ public:
     // Runs in each worker after fork: open connections, reset per-process state.
     virtual void on_worker_start() {}
     virtual Result verify(const Credentials& credentials) noexcept = 0;
+    // Whether look_up works: a backend that can only check a password (pam, shadow) cannot
+    // serve challenge-response mechanisms.
+    virtual bool can_look_up() const noexcept { return false; }
+    // The stored value for `credentials.login` (the password field is empty).
+    virtual Lookup look_up(const Credentials& /*credentials*/) noexcept {
+        return {Verdict::temp_failure, "this backend cannot look up credentials", {}, {}};
+    }
     // True once this process should be replaced after the current request (modules that
     // leak); the worker finishes its connections and the master starts a fresh one.
     virtual bool wants_retirement() const noexcept { return false; }

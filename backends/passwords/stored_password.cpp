@@ -147,6 +147,34 @@ Match verify_stored(std::string_view password, std::string_view stored,
     return check_stored(password, stored, default_scheme, CostLimits{}).match;
 }
 
+std::optional<StoredValue> read_stored(std::string_view stored, std::string_view default_scheme) {
+    std::optional<SchemeSpec> spec;
+    std::string_view data = stored;
+    if (stored.starts_with('{')) {
+        if (const auto close = stored.find('}'); close != std::string_view::npos) {
+            spec = parse_scheme(stored.substr(1, close - 1));
+            if (!spec)
+                return std::nullopt;
+            data = stored.substr(close + 1);
+        }
+    }
+    if (!spec && default_scheme.empty()) {
+        const bool hash = stored.starts_with('$') && (is_argon2(stored) || crypt_supported(stored));
+        return StoredValue{hash ? "CRYPT" : "PLAIN", Secret(stored)};
+    }
+    if (!spec)
+        spec = parse_scheme(default_scheme);
+    if (!spec)
+        return std::nullopt;
+    std::string name(spec->scheme->name);
+    if (spec->encoding == Encoding::none || spec->scheme->kind != SchemeKind::plain)
+        return StoredValue{std::move(name), Secret(data)};
+    Decoded decoded;
+    if (!decode(*spec, data, decoded))
+        return std::nullopt;
+    return StoredValue{std::move(name), Secret(decoded.bytes)};
+}
+
 std::optional<std::string> canonical_scheme(std::string_view scheme) {
     auto spec = parse_scheme(scheme);
     if (!spec)

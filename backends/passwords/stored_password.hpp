@@ -5,6 +5,7 @@
 
 #include "backends/passwords/cost_limits.hpp"
 #include "backends/passwords/hash_cost.hpp"
+#include "backends/secret.hpp"
 
 #include <optional>
 #include <string>
@@ -40,6 +41,17 @@ Verification check_crypt(std::string_view password, std::string_view hash,
 // check_stored with the default limits, for callers that want the match only.
 Match verify_stored(std::string_view password, std::string_view stored,
                     std::string_view default_scheme = {});
+
+// A stored value split into its scheme and its data, for the challenge-response mechanisms,
+// which need the data itself: the password of a PLAIN value (decoded from .B64 or .HEX), the
+// state of a CRAM-MD5 one, the keys of a SCRAM one. `scheme` is the canonical name without
+// encoding ("PLAIN", "CRAM-MD5", "SCRAM-SHA-256", "SHA512-CRYPT", "CRYPT" for an undeclared
+// "$id$" hash); nullopt when the scheme is unknown or the data does not decode.
+struct StoredValue {
+    std::string scheme;
+    Secret data; // SECRET
+};
+std::optional<StoredValue> read_stored(std::string_view stored, std::string_view default_scheme);
 
 // The canonical name of a scheme usable as `default_scheme`, or nullopt if unknown; for
 // checking an options-file setting at start-up.

@@ -75,19 +75,55 @@ public:
         }
     }
 
+    bool can_look_up() const noexcept override { return true; }
+
+    // The same query as verify; the mechanism does the equal-cost work, not the backend.
+    Lookup look_up(const Credentials& credentials) noexcept override {
+        try {
+            auto rows = fetch(credentials);
+            if (!rows)
+                return {Verdict::temp_failure, rows.error(), {}, {}};
+            const WipedRows wiped(*rows);
+            if (auto refusal = ambiguous(*rows))
+                return {Verdict::temp_failure, std::move(*refusal), {}, {}};
+            if (rows->empty())
+                return {Verdict::unknown_user, "no such user", {}, {}};
+            if (!rows->front() || rows->front()->empty())
+                return {Verdict::disabled, "no password stored", {}, {}};
+            return {Verdict::ok, {}, Secret(*rows->front()), m_settings.password_scheme};
+        } catch (const std::exception& error) {
+            return {
+                Verdict::temp_failure, std::string("sql: internal error: ") + error.what(), {}, {}};
+        } catch (...) {
+            return {Verdict::temp_failure, "sql: internal error", {}, {}};
+        }
+    }
+
 private:
-    Result check(const Credentials& credentials) {
+    std::expected<Rows, std::string> fetch(const Credentials& credentials) {
         const auto values =
             macro_values(credentials.login, credentials.realm, m_settings.default_realm,
                          credentials.service, credentials.client_addr);
         auto rows = m_engine->lookup(m_settings.query.bind(values));
         if (!rows)
-            return {Verdict::temp_failure, "sql: " + rows.error()};
+            return std::unexpected("sql: " + rows.error());
+        return std::move(*rows);
+    }
+
+    // Refused rather than guessed: which row's password counts is the template's bug.
+    static std::optional<std::string> ambiguous(const Rows& rows) {
+        if (rows.size() <= 1)
+            return std::nullopt;
+        return "ambiguous: " + std::to_string(rows.size()) + " rows for this user";
+    }
+
+    Result check(const Credentials& credentials) {
+        auto rows = fetch(credentials);
+        if (!rows)
+            return {Verdict::temp_failure, rows.error()};
         const WipedRows wiped(*rows);
-        // Refused rather than guessed: which row's password counts is the template's bug.
-        if (rows->size() > 1)
-            return {Verdict::temp_failure,
-                    "ambiguous: " + std::to_string(rows->size()) + " rows for this user"};
+        if (auto refusal = ambiguous(*rows))
+            return {Verdict::temp_failure, std::move(*refusal)};
         // Every other answer costs one verification at the rows' cost: the row's value, or
         // the decoy when there is no row, no value, or one that may not be verified.
         std::optional<std::string_view> stored;

@@ -17,8 +17,8 @@ struct Outcome {
     bool asked_chain = false; // not answered by a refusal or the cache alone
 };
 
-void log_request(const AuthRequest& request, const Outcome& outcome,
-                 std::chrono::steady_clock::duration elapsed,
+void log_request(const AuthRequest& request, const backends::Result& result,
+                 std::string_view backend, std::chrono::steady_clock::duration elapsed,
                  std::chrono::microseconds reply_delay) {
     using logging::field;
     const auto ms = std::to_string(std::chrono::duration<double, std::milli>(elapsed).count());
@@ -28,22 +28,21 @@ void log_request(const AuthRequest& request, const Outcome& outcome,
     const auto client = request.client_addr ? field(*request.client_addr) : std::string();
     const auto frontend = std::string(to_string(request.frontend));
     const auto mechanism = field(request.mechanism);
-    const auto verdict = std::string(backends::to_string(outcome.result.verdict));
-    const auto reason = field(outcome.result.reason);
+    const auto verdict = std::string(backends::to_string(result.verdict));
+    const auto reason = field(result.reason);
     std::string line = "auth service=" + service + " realm=" + realm + " login=" + login;
     if (request.client_addr)
         line += " client=" + client;
     line += " frontend=" + frontend;
     if (!request.mechanism.empty())
         line += " mech=" + mechanism;
-    line += " backend=" + std::string(outcome.backend) + " verdict=" + verdict +
-            " reason=" + reason + " ms=" + ms;
+    line += " backend=" + std::string(backend) + " verdict=" + verdict + " reason=" + reason +
+            " ms=" + ms;
     const auto delay_ms = std::to_string(reply_delay.count() / 1000);
     if (reply_delay.count() > 0)
         line += " reply_delay_ms=" + delay_ms;
-    const auto priority = outcome.result.verdict == Verdict::temp_failure
-                              ? Poco::Message::PRIO_WARNING
-                              : Poco::Message::PRIO_INFORMATION;
+    const auto priority = result.verdict == Verdict::temp_failure ? Poco::Message::PRIO_WARNING
+                                                                  : Poco::Message::PRIO_INFORMATION;
     logging::structured(priority, line,
                         {{"service", service},
                          {"realm", realm},
@@ -51,23 +50,30 @@ void log_request(const AuthRequest& request, const Outcome& outcome,
                          {"client", client},
                          {"frontend", frontend},
                          {"mechanism", mechanism},
-                         {"backend", outcome.backend},
+                         {"backend", backend},
                          {"verdict", verdict},
                          {"reason", reason},
                          {"duration_ms", ms},
                          {"reply_delay_ms", delay_ms}});
 }
 
+// The login as the backends see it: "login@realm" under -r when a realm was sent.
+std::string backend_login(bool realm_join, const AuthRequest& request) {
+    if (realm_join && !request.realm.empty())
+        return std::string(request.login) + "@" + std::string(request.realm);
+    return std::string(request.login);
+}
+
 // The backends in order, while they do not know the user.
 Outcome ask_chain(Chain& chain, bool realm_join, const AuthRequest& request) noexcept {
     Outcome outcome;
     outcome.asked_chain = true;
-    // SECRET: the joined login holds no password, but the credentials do.
-    std::string joined_login;
-    std::string_view login = request.login;
-    if (realm_join && !request.realm.empty()) {
-        joined_login = std::string(request.login) + "@" + std::string(request.realm);
-        login = joined_login;
+    std::string login;
+    try {
+        login = backend_login(realm_join, request);
+    } catch (...) {
+        outcome.result = {Verdict::temp_failure, "out of memory"};
+        return outcome;
     }
     const backends::Credentials credentials{login, request.password, request.service, request.realm,
                                             request.client_addr.value_or("")};
@@ -157,20 +163,74 @@ Decision Authenticator::verify_plain(const AuthRequest& request) noexcept {
     } else {
         outcome = ask_cache_then_chain(*m_tables.cache, m_chain, m_settings.realm_join, request);
     }
-    const auto elapsed = std::chrono::steady_clock::now() - started;
-    if (outcome.asked_chain)
+    return finish(request, outcome.result, outcome.backend, outcome.asked_chain,
+                  std::chrono::steady_clock::now() - started);
+}
+
+CredentialAnswer Authenticator::look_up(const AuthRequest& request) noexcept {
+    CredentialAnswer answer;
+    if (request.login.empty() || request.login.find('\0') != std::string_view::npos) {
+        answer.lookup = {Verdict::unknown_user, "empty login or NUL byte in login", {}, {}};
+        return answer;
+    }
+    ++m_backend_calls;
+    try {
+        const auto login = backend_login(m_settings.realm_join, request);
+        const backends::Credentials credentials{
+            login, {}, request.service, request.realm, request.client_addr.value_or("")};
+        answer.lookup = {Verdict::unknown_user, "no backend can look up credentials", {}, {}};
+        for (auto& backend : m_chain) {
+            if (!backend->can_look_up())
+                continue;
+            answer.backend = backend->name();
+            answer.lookup = backend->look_up(credentials);
+            if (answer.lookup.verdict != Verdict::unknown_user)
+                break;
+        }
+    } catch (...) {
+        answer.lookup = {Verdict::temp_failure, "out of memory", {}, {}};
+    }
+    return answer;
+}
+
+Decision Authenticator::conclude(const AuthRequest& request, const backends::Result& result,
+                                 std::string_view backend,
+                                 std::chrono::steady_clock::duration elapsed) noexcept {
+    return finish(request, result, backend, false, elapsed);
+}
+
+bool Authenticator::can_look_up() const noexcept {
+    for (const auto& backend : m_chain)
+        if (backend->can_look_up())
+            return true;
+    return false;
+}
+
+std::string Authenticator::stable_bytes(std::string_view purpose, std::string_view login,
+                                        std::size_t count) const {
+    if (m_tables.decoys == nullptr || count > KeyedDigest::size)
+        throw std::logic_error("stable_bytes: no secret, or more than one digest asked");
+    KeyedDigest::Digest digest{};
+    m_tables.decoys->begin().field(purpose).field(login).finish(digest);
+    return {reinterpret_cast<const char*>(digest.data()), count};
+}
+
+Decision Authenticator::finish(const AuthRequest& request, const backends::Result& result,
+                               std::string_view backend, bool asked_chain,
+                               std::chrono::steady_clock::duration elapsed) noexcept {
+    if (asked_chain)
         ++m_backend_calls;
     const auto reply_delay = m_tables.penalty != nullptr
-                                 ? apply_penalty(*m_tables.penalty, request, outcome.result)
-                                 : outcome.result.reply_delay;
-    if (outcome.result.verdict != Verdict::ok || m_settings.log_success)
-        log_request(request, outcome, elapsed, reply_delay);
-    m_tables.counters.count(request.frontend, outcome.result.verdict);
+                                 ? apply_penalty(*m_tables.penalty, request, result)
+                                 : result.reply_delay;
+    if (result.verdict != Verdict::ok || m_settings.log_success)
+        log_request(request, result, backend, elapsed, reply_delay);
+    m_tables.counters.count(request.frontend, result.verdict);
     m_tables.counters.record_latency(
         std::chrono::duration_cast<std::chrono::microseconds>(elapsed));
-    if (outcome.result.verdict == Verdict::ok)
+    if (result.verdict == Verdict::ok)
         return {Verdict::ok, {}};
-    return {outcome.result.verdict, reply_delay};
+    return {result.verdict, reply_delay};
 }
 
 bool Authenticator::wants_retirement() const noexcept {

@@ -6,6 +6,7 @@
 #include "backends/backend.hpp"
 #include "daemon/auth/auth_request.hpp"
 #include "daemon/auth/credential_cache.hpp"
+#include "daemon/auth/keyed_digest.hpp"
 #include "daemon/auth/penalty.hpp"
 #include "daemon/auth/request_counters.hpp"
 
@@ -24,6 +25,15 @@ struct SharedTables {
     RequestCounters& counters;
     CredentialCache* cache = nullptr; // with -c
     Penalty* penalty = nullptr;       // always made; inactive with `penalty: no`
+    // The secret behind what an exchange shows for a missing user (a SCRAM salt): drawn once
+    // per start, so a reload does not change it.
+    const KeyedDigest* decoys = nullptr;
+};
+
+// What a challenge-response mechanism checks the client's answer against.
+struct CredentialAnswer {
+    backends::Lookup lookup; // verdict ok: lookup.stored holds the value
+    std::string_view backend = "-";
 };
 
 struct AuthSettings {
@@ -47,6 +57,24 @@ public:
     // unknown_user), then the penalty, the counters and the log line.
     Decision verify_plain(const AuthRequest& request) noexcept;
 
+    // For a challenge-response exchange: the chain's stored credential for request.login (the
+    // next backend only while one says unknown_user). No cache: no password is seen. Nothing
+    // is logged or counted until conclude().
+    CredentialAnswer look_up(const AuthRequest& request) noexcept;
+    // An exchange's end: `result`, the mechanism's verdict from the credential and the
+    // client's answer, goes through the penalty, the counters and the log line as verify_plain's
+    // does. request.password holds the client's answer, which keys the penalty's "same wrong
+    // password" rule. `elapsed` is the time the verification took.
+    Decision conclude(const AuthRequest& request, const backends::Result& result,
+                      std::string_view backend,
+                      std::chrono::steady_clock::duration elapsed) noexcept;
+    // True when some backend of the chain can look up credentials.
+    bool can_look_up() const noexcept;
+    // Bytes that depend on `purpose`, `login` and this start's secret only (at most 32), so
+    // that what an exchange shows for a missing user is as stable as a real user's value.
+    std::string stable_bytes(std::string_view purpose, std::string_view login,
+                             std::size_t count) const;
+
     // A request a front end could not decode: logged and counted; the front end answers it.
     void log_rejected(Frontend frontend, std::string_view reason) noexcept;
 
@@ -57,6 +85,10 @@ public:
     bool wants_retirement() const noexcept;
 
 private:
+    Decision finish(const AuthRequest& request, const backends::Result& result,
+                    std::string_view backend, bool asked_chain,
+                    std::chrono::steady_clock::duration elapsed) noexcept;
+
     Chain m_chain;
     AuthSettings m_settings;
     SharedTables m_tables;
