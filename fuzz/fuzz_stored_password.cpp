@@ -104,12 +104,15 @@ bool cheap(const pw::SchemeSpec& spec, std::string_view data) {
     case pw::SchemeKind::plain:
     case pw::SchemeKind::digest:
     case pw::SchemeKind::salted:
+    case pw::SchemeKind::cram_md5:
+    case pw::SchemeKind::digest_md5:
         return true;
     case pw::SchemeKind::md5: // "$1$..." is MD5-CRYPT
         return spec.encoding_named || !data.starts_with("$1$");
     case pw::SchemeKind::crypt:
     case pw::SchemeKind::pbkdf2:
     case pw::SchemeKind::argon2:
+    case pw::SchemeKind::scram:
         break;
     }
     return false;

@@ -59,21 +59,35 @@ frontends::cyrus::Settings cyrus_settings(const config::Config& config) {
     return settings;
 }
 
-// dovecot_mechanisms, each with its MECH flags; a name this build cannot serve stops the
-// start with the file and line.
+bool chain_looks_up(const std::vector<std::unique_ptr<backends::Backend>>& chain) {
+    return std::ranges::any_of(chain, [](const auto& backend) { return backend->can_look_up(); });
+}
+
+// dovecot_mechanisms, each with its MECH flags; a name this build cannot serve, or a
+// challenge-response mechanism over a chain that cannot look up credentials, stops the start
+// with the file and line, as Dovecot refuses to start.
 std::expected<frontends::dovecot::Settings, config::ConfigError>
-dovecot_settings(const config::Config& config) {
+dovecot_settings(const config::Config& config, bool looks_up) {
     frontends::dovecot::Settings settings;
     settings.max_reply_delay = config.dovecot.max_reply_delay;
+    const auto refuse = [&](const std::string& what) {
+        const auto* line = config.options.find("dovecot_mechanisms");
+        return std::unexpected(line != nullptr ? line->error(what) : config::ConfigError{what});
+    };
     for (const auto& name : config.dovecot.mechanisms) {
         const auto* registration = sasl::find(name);
         if (registration == nullptr) {
             std::string known;
             for (const auto& entry : sasl::mechanisms())
                 known.append(known.empty() ? "" : " ").append(entry.name);
-            const auto* line = config.options.find("dovecot_mechanisms");
-            const auto what = "unknown mechanism " + name + "; this build serves " + known;
-            return std::unexpected(line != nullptr ? line->error(what) : config::ConfigError{what});
+            return refuse("unknown mechanism " + name + "; this build serves " + known);
+        }
+        if (registration->needs_lookup && !looks_up && config.dovecot.enabled()) {
+            std::string chain;
+            for (const auto& backend : config.mechanisms)
+                chain.append(chain.empty() ? "" : ",").append(backend);
+            return refuse(name + " needs a backend that looks up stored credentials (sql); -a " +
+                          chain + " can only check a password: offer PLAIN LOGIN");
         }
         settings.mechanisms.push_back({std::string(registration->name), registration->flags});
     }
@@ -87,7 +101,7 @@ make_generation(config::Invocation invocation, const auth::SharedTables& tables)
     auto chain = make_chain(invocation.config);
     if (!chain)
         return std::unexpected(chain.error());
-    auto dovecot = dovecot_settings(invocation.config);
+    auto dovecot = dovecot_settings(invocation.config, chain_looks_up(*chain));
     if (!dovecot)
         return std::unexpected(dovecot.error());
     std::vector<BackendNeeds> needs;

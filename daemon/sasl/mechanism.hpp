@@ -51,6 +51,9 @@ struct Registration {
     // forward-secrecy mutual-auth.
     std::vector<std::string> flags;
     std::unique_ptr<Mechanism> (*make)(const Context& context);
+    // Challenge-response: the backend chain must look up stored credentials (Dovecot's
+    // lookup_credentials); pam and shadow cannot.
+    bool needs_lookup = false;
 };
 
 // Every mechanism this build serves.

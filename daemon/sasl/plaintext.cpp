@@ -1,5 +1,7 @@
 #include "daemon/sasl/plaintext.hpp"
 
+#include "daemon/sasl/exchange.hpp"
+
 namespace saslauthd::sasl {
 
 namespace {
@@ -13,21 +15,6 @@ Step verify(const Context& context, std::string_view mechanism, std::string_view
     step.kind = Step::Kind::done;
     step.decision = context.authenticator.verify_plain(request);
     step.login = login;
-    return step;
-}
-
-Step malformed(std::string reason, std::string login = {}) {
-    Step step;
-    step.kind = Step::Kind::malformed;
-    step.reason = std::move(reason);
-    step.login = std::move(login);
-    return step;
-}
-
-Step challenge(std::string text) {
-    Step step;
-    step.kind = Step::Kind::challenge;
-    step.challenge = std::move(text);
     return step;
 }
 

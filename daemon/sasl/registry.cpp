@@ -1,5 +1,7 @@
+#include "daemon/sasl/cram_md5.hpp"
 #include "daemon/sasl/mechanism.hpp"
 #include "daemon/sasl/plaintext.hpp"
+#include "daemon/sasl/scram.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -11,6 +13,9 @@ namespace {
 const std::vector<Registration> k_registry{
     {"PLAIN", {"plaintext"}, &make_plain},
     {"LOGIN", {"plaintext"}, &make_login},
+    {"CRAM-MD5", {"dictionary", "active"}, &make_cram_md5, true},
+    {"SCRAM-SHA-1", {"mutual-auth"}, &make_scram_sha1, true},
+    {"SCRAM-SHA-256", {"mutual-auth"}, &make_scram_sha256, true},
 };
 
 bool same_name(std::string_view a, std::string_view b) {
