@@ -51,6 +51,7 @@ struct DovecotSettings {
     // dovecot_allow: who may connect over TCP; loopback unless set.
     std::vector<Network> allow{Network::loopback_v4(), Network::loopback_v6()};
     std::vector<std::string> mechanisms{"PLAIN", "LOGIN"}; // dovecot_mechanisms, upper case
+    std::string realm; // dovecot_realm: DIGEST-MD5's realm, e.g. the mail domain
     // dovecot_max_reply_delay_ms: Postfix gives up on a reply after 10 s (454 then), so the
     // penalty and PAM's fail delay together hold a reply at most this long.
     std::chrono::milliseconds max_reply_delay{8000};

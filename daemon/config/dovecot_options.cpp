@@ -101,6 +101,11 @@ std::expected<void, ConfigError> apply_dovecot_options(const backends::Options& 
     if (!delay)
         return std::unexpected(delay.error());
     dovecot.max_reply_delay = std::chrono::milliseconds(*delay);
+    if (const auto* realm = options.find("dovecot_realm")) {
+        if (realm->value.find_first_of("\",") != std::string::npos)
+            return std::unexpected(realm->error("a realm holds no '\"' or ','; e.g. example.org"));
+        dovecot.realm = realm->value;
+    }
     return {};
 }
 

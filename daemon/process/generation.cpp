@@ -70,6 +70,7 @@ std::expected<frontends::dovecot::Settings, config::ConfigError>
 dovecot_settings(const config::Config& config, bool looks_up) {
     frontends::dovecot::Settings settings;
     settings.max_reply_delay = config.dovecot.max_reply_delay;
+    settings.realm = config.dovecot.realm;
     const auto refuse = [&](const std::string& what) {
         const auto* line = config.options.find("dovecot_mechanisms");
         return std::unexpected(line != nullptr ? line->error(what) : config::ConfigError{what});

@@ -21,6 +21,7 @@ struct Context {
     std::string_view service;
     std::optional<std::string_view> client_addr; // "ip" or "ip;port"
     auth::Frontend frontend = auth::Frontend::dovecot;
+    std::string_view realm; // the server's realm for DIGEST-MD5's challenge (dovecot_realm)
 };
 
 struct Step {

@@ -1,4 +1,5 @@
 #include "daemon/sasl/cram_md5.hpp"
+#include "daemon/sasl/digest_md5.hpp"
 #include "daemon/sasl/mechanism.hpp"
 #include "daemon/sasl/plaintext.hpp"
 #include "daemon/sasl/scram.hpp"
@@ -16,6 +17,7 @@ const std::vector<Registration> k_registry{
     {"CRAM-MD5", {"dictionary", "active"}, &make_cram_md5, true},
     {"SCRAM-SHA-1", {"mutual-auth"}, &make_scram_sha1, true},
     {"SCRAM-SHA-256", {"mutual-auth"}, &make_scram_sha256, true},
+    {"DIGEST-MD5", {"dictionary", "active", "mutual-auth"}, &make_digest_md5, true},
 };
 
 bool same_name(std::string_view a, std::string_view b) {

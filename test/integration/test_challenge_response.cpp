@@ -55,6 +55,10 @@ struct Fixture {
             {"crypt", "example.org", "{SHA512-CRYPT}" + pam_fixture::sha512_hash(k_password)},
             {"nullpw", "example.org", std::nullopt},
             {"inactive", "example.org", k_password, false},
+            {"dmd5", "example.org",
+             "{DIGEST-MD5}" +
+                 pw::to_hex(
+                     pw::digest_md5_secret("dmd5@example.org", "example.org", k_password).view())},
         };
         const auto made =
             run_command({"/usr/bin/sqlite3", dir / "mail.sqlite"},
@@ -234,10 +238,12 @@ TEST_SUITE("integration::challenge-response") {
                 return index == 1 ? change(std::move(message)) : message;
             };
         };
-        // A wrong proof: the last character of p= changed.
+        // A wrong proof: the first character of p= changed (all six of its bits count; the
+        // last one before '=' carries padding bits a decoder may ignore).
         auto result = gsasl_client::authenticate(
             connection, ++id, "SCRAM-SHA-256", user, k_password, tamper_final([](std::string m) {
-                m[m.size() - 2] = m[m.size() - 2] == 'A' ? 'B' : 'A';
+                const auto p = m.find(",p=") + 3;
+                m[p] = m[p] == 'A' ? 'B' : 'A';
                 return m;
             }));
         CHECK(result.reply == fail_line(id, user));
@@ -310,8 +316,46 @@ TEST_SUITE("integration::challenge-response") {
         CHECK_FALSE(logged(log, k_password));
     }
 
+    TEST_CASE("DIGEST-MD5: plaintext and {DIGEST-MD5} rows, the realm from dovecot_realm") {
+        Fixture fixture("PLAIN DIGEST-MD5", "penalty: no\ndovecot_realm: example.org\n");
+        Daemon daemon(fixture.dir, fixture.args());
+        REQUIRE(daemon.wait_ready());
+        auto connection = fixture.connect();
+        std::uint32_t id = 0;
+        for (const auto* user : {"plain", "prefixed", "dmd5"}) {
+            INFO(user);
+            const auto result =
+                gsasl_client::authenticate(connection, ++id, "DIGEST-MD5", login(user), k_password);
+            CHECK(result.reply == ok_line(id, login(user)));
+            CHECK(result.client_ok); // libgsasl checked rspauth=
+            REQUIRE(result.challenges.size() == 2);
+            CHECK(result.challenges[0].find("realm=\"example.org\"") != std::string::npos);
+            CHECK(result.challenges[1].starts_with("rspauth="));
+        }
+        for (const auto& [user, password] :
+             std::vector<std::pair<std::string, std::string>>{{"plain", "wrong"},
+                                                              {"dmd5", "Correct horse 2"},
+                                                              {"nosuch", k_password},
+                                                              {"crypt", k_password},
+                                                              {"scram256", k_password}}) {
+            INFO(user);
+            const auto result =
+                gsasl_client::authenticate(connection, ++id, "DIGEST-MD5", login(user), password);
+            CHECK(result.reply == fail_line(id, login(user)));
+        }
+        daemon.stop();
+        const auto log = daemon.log();
+        CHECK(logged(log, "login=dmd5@example.org client=192.0.2.7 frontend=dovecot "
+                          "mech=DIGEST-MD5 backend=sql verdict=bad_password"));
+        CHECK(logged(log, "login=nosuch@example.org client=192.0.2.7 frontend=dovecot "
+                          "mech=DIGEST-MD5 backend=sql verdict=unknown_user"));
+        CHECK(logged(log, "reason=\"row holds SHA512-CRYPT; DIGEST-MD5 needs plaintext or "
+                          "{DIGEST-MD5}\""));
+        CHECK_FALSE(logged(log, k_password));
+    }
+
     TEST_CASE("the handshake's MECH lines carry Dovecot's flags") {
-        Fixture fixture("PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256");
+        Fixture fixture("PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 DIGEST-MD5");
         Daemon daemon(fixture.dir, fixture.args());
         REQUIRE(daemon.wait_ready());
         auto connection = Connection::unix_socket(fixture.auth_path());
@@ -320,10 +364,11 @@ TEST_SUITE("integration::challenge-response") {
         for (const auto& line : handshake)
             if (line.starts_with("MECH\t"))
                 mechs.push_back(line);
-        CHECK(mechs == std::vector<std::string>{"MECH\tPLAIN\tplaintext", "MECH\tLOGIN\tplaintext",
-                                                "MECH\tCRAM-MD5\tdictionary\tactive",
-                                                "MECH\tSCRAM-SHA-1\tmutual-auth",
-                                                "MECH\tSCRAM-SHA-256\tmutual-auth"});
+        CHECK(mechs == std::vector<std::string>{
+                           "MECH\tPLAIN\tplaintext", "MECH\tLOGIN\tplaintext",
+                           "MECH\tCRAM-MD5\tdictionary\tactive", "MECH\tSCRAM-SHA-1\tmutual-auth",
+                           "MECH\tSCRAM-SHA-256\tmutual-auth",
+                           "MECH\tDIGEST-MD5\tdictionary\tactive\tmutual-auth"});
     }
 
     TEST_CASE("a challenge-response mechanism over a chain that cannot look up stops the start") {

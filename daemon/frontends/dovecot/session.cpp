@@ -191,7 +191,7 @@ bool Session::auth(const pd::Auth& command, server::Output& output) {
         {m_authenticator, request.service,
          request.client_addr.empty() ? std::nullopt
                                      : std::optional<std::string_view>(request.client_addr),
-         auth::Frontend::dovecot});
+         auth::Frontend::dovecot, m_settings.realm});
 
     std::optional<std::string_view> initial;
     if (command.response) {

@@ -29,6 +29,7 @@ inline constexpr std::size_t k_max_requests = 64;
 struct Settings {
     std::vector<proto::dovecot::MechanismInfo> mechanisms; // advertised, in this order
     std::chrono::milliseconds max_reply_delay{8000};
+    std::string realm; // dovecot_realm
 };
 
 // What one worker process tells its clients: SPID (its pid) and CUID (a counter).
