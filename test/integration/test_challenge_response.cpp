@@ -240,12 +240,12 @@ TEST_SUITE("integration::challenge-response") {
         };
         // A wrong proof: the first character of p= changed (all six of its bits count; the
         // last one before '=' carries padding bits a decoder may ignore).
-        auto result = gsasl_client::authenticate(
-            connection, ++id, "SCRAM-SHA-256", user, k_password, tamper_final([](std::string m) {
-                const auto p = m.find(",p=") + 3;
-                m[p] = m[p] == 'A' ? 'B' : 'A';
-                return m;
-            }));
+        auto result = gsasl_client::authenticate(connection, ++id, "SCRAM-SHA-256", user,
+                                                 k_password, tamper_final([](std::string m) {
+                                                     const auto p = m.find(",p=") + 3;
+                                                     m[p] = m[p] == 'A' ? 'B' : 'A';
+                                                     return m;
+                                                 }));
         CHECK(result.reply == fail_line(id, user));
         // Another nonce than the server's (a replayed client-final).
         result = gsasl_client::authenticate(connection, ++id, "SCRAM-SHA-256", user, k_password,
