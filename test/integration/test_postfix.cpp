@@ -1,18 +1,22 @@
 // Postfix 3.7 with smtpd_sasl_type = dovecot in front of this daemon, driven by swaks: the
 // same scenarios the reference Dovecot passes (test_postfix_dovecot_reference.cpp), over the
-// UNIX socket and TCP, against the shadow, pam and sql backends; and what Postfix sees of a
-// reload, a restart and the penalty.
+// UNIX socket and TCP, against the shadow, pam and sql backends; the challenge-response
+// mechanisms with swaks and msmtp; and what Postfix sees of a reload, a restart and the penalty.
+#include "backends/passwords/challenge_secrets.hpp"
 #include "harness.hpp"
 #include "mariadb_fixture.hpp"
 #include "pam_fixture.hpp"
 #include "postfix_fixture.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <doctest/doctest.h>
 #include <functional>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <unistd.h>
 #include <vector>
 
 using namespace harness;
@@ -105,6 +109,27 @@ void across_drop(Auth& auth, const std::string& name,
     }
 }
 
+constexpr const char* k_msmtp = "/usr/bin/msmtp";
+
+std::string upper(std::string text) {
+    for (auto& c : text)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return text;
+}
+
+// One message through msmtp (libgsasl's client mechanisms) with `mechanism` (msmtp's
+// lower-case name), no TLS, the password from --passwordeval so that it is in no argv.
+harness::CommandResult msmtp(int port, const std::string& mechanism, const std::string& user,
+                             const std::string& password) {
+    TempDir dir;
+    dir.write("password", password + "\n");
+    return run_command({k_msmtp, "--host=127.0.0.1", "--port=" + std::to_string(port), "--tls=off",
+                        "--auth=" + mechanism, "--user=" + user,
+                        "--passwordeval=cat " + (dir / "password"), "--from=sender@client.example",
+                        "rcpt@example.org"},
+                       "Subject: test\n\nhello\n", 30s);
+}
+
 } // namespace
 
 TEST_SUITE("integration::postfix") {
@@ -170,6 +195,87 @@ TEST_SUITE("integration::postfix") {
         });
         auth.daemon->stop();
         CHECK(auth.daemon->log().find("login=alice@example.org client=127.") != std::string::npos);
+    }
+
+    TEST_CASE("Postfix to -a sql on MariaDB: CRAM-MD5 and DIGEST-MD5 (swaks), SCRAM (msmtp)") {
+        if (!postfix_fixture::available() || !mariadb_fixture::available())
+            return;
+        if (access(k_msmtp, X_OK) != 0) {
+            if (in_ci())
+                FAIL("this test needs msmtp (package msmtp) in CI");
+            MESSAGE("skipped: this test needs msmtp (package msmtp)");
+            return;
+        }
+        namespace pw = backends::passwords;
+        const std::string password = "Alice's horse 9";
+        const auto scram = [&](pw::ScramHash hash) {
+            return pw::format_scram(hash, pw::scram_keys(hash, password, "a salt of bytes!", 4096));
+        };
+        TempDir data;
+        mariadb_fixture::Server server(data, "db");
+        server.start();
+        // Plaintext rows (what a site offering CRAM-MD5 and DIGEST-MD5 stores), and rows in
+        // the mechanisms' own forms.
+        server.execute(mariadb_fixture::postfixadmin_setup(
+            {{"alice", "example.org", password},
+             {"carol", "example.org", scram(pw::ScramHash::sha256)},
+             {"erin", "example.org", scram(pw::ScramHash::sha1)},
+             {"dave", "example.org",
+              "{CRAM-MD5}" + pw::to_hex(pw::cram_md5_state(password).view())}},
+            k_reader_password));
+        Auth auth({"-a", "sql"},
+                  "sql_engine: mysql\nsql_hostnames: 127.0.0.1:" + std::to_string(server.port()) +
+                      "\nsql_database: postfix\nsql_user: sasl\nsql_passwd: " + k_reader_password +
+                      "\nsql_select: " + mariadb_fixture::k_postfixadmin_select +
+                      "\nsql_password_scheme: PLAIN\npenalty: no\n"
+                      "dovecot_mechanisms: PLAIN LOGIN CRAM-MD5 DIGEST-MD5 SCRAM-SHA-256 "
+                      "SCRAM-SHA-1");
+        postfix_fixture::Instance postfix(auth.dir, auth.unix_path());
+        postfix.start();
+        auto scenario = scenario_for("alice@example.org", password);
+        scenario.unknown_user = "nobody@example.org";
+        scenario.mechanisms = {"PLAIN", "LOGIN", "CRAM-MD5", "DIGEST-MD5"};
+        scenario.advertised = "PLAIN LOGIN CRAM-MD5 DIGEST-MD5 SCRAM-SHA-256 SCRAM-SHA-1";
+        postfix_fixture::check_smtp_auth(postfix, scenario);
+        CHECK(postfix_fixture::swaks(postfix.port(), {"CRAM-MD5", "dave@example.org", password})
+                  .auth_code == 235);
+        CHECK(postfix_fixture::swaks(postfix.port(), {"PLAIN", "carol@example.org", password})
+                  .auth_code == 235);
+
+        for (const auto& [mechanism, user, secret, code] :
+             std::vector<std::tuple<std::string, std::string, std::string, int>>{
+                 {"scram-sha-256", "alice@example.org", password, 235},
+                 {"scram-sha-256", "carol@example.org", password, 235},
+                 {"scram-sha-1", "erin@example.org", password, 235},
+                 {"scram-sha-1", "alice@example.org", password, 235},
+                 {"scram-sha-256", "carol@example.org", "Wrong battery 0", 535},
+                 {"scram-sha-256", "nobody@example.org", password, 535},
+                 {"scram-sha-256", "erin@example.org", password, 535}}) {
+            CAPTURE(mechanism);
+            CAPTURE(user);
+            const auto mark = postfix.log_mark();
+            const auto sent = msmtp(postfix.port(), mechanism, user, secret);
+            INFO(sent.out, sent.err);
+            if (code == 235) {
+                CHECK(sent.status == 0);
+                CHECK(postfix.wait_for_log("sasl_method=" + upper(mechanism) +
+                                               ", sasl_username=" + user + "\n",
+                                           10s, mark));
+            } else {
+                CHECK(sent.status != 0);
+                CHECK(sent.err.find("535 5.7.8 Error: authentication failed") != std::string::npos);
+                CHECK(postfix.wait_for_log("SASL " + upper(mechanism) + " authentication failed",
+                                           10s, mark));
+            }
+        }
+        postfix.stop();
+        auth.daemon->stop();
+        const auto log = auth.daemon->log();
+        CHECK(log.find("login=nobody@example.org client=127.") != std::string::npos);
+        CHECK(log.find("mech=SCRAM-SHA-256 backend=sql verdict=disabled reason=\"row holds "
+                       "SCRAM-SHA-1; SCRAM-SHA-256 needs plaintext or {SCRAM-SHA-256}\"") !=
+              std::string::npos);
+        CHECK(log.find(password) == std::string::npos);
     }
 
     TEST_CASE("a reload costs Postfix nothing: idle connections move to the new workers") {
