@@ -1,13 +1,18 @@
 // Load generator for servers speaking Dovecot's auth-client protocol, the way Postfix uses
-// one: each client keeps one connection (handshake once), then sends AUTH PLAIN after AUTH
-// PLAIN, one at a time, for a fixed time. Every reply is checked against the expected
-// verdict. Prints one line: throughput, latency percentiles, and the CPU the load generator
-// itself used (so a run can show that it was not the bottleneck).
+// one: each client keeps one connection (handshake once), then runs exchange after exchange,
+// one at a time, for a fixed time. Every verdict is checked against the expected one (and a
+// SCRAM server's signature against the password). Prints one line: throughput, latency
+// percentiles, and the CPU the load generator itself used (so a run can show that it was not
+// the bottleneck).
 //
 // dovecot_loadgen (--socket PATH | --tcp HOST:PORT) --credentials FILE [--clients N]
-//                 [--seconds S] [--idle N]
+//                 [--seconds S] [--idle N] [--mechanism PLAIN|CRAM-MD5|SCRAM-SHA-1|SCRAM-SHA-256]
 // The credentials file has one "login<TAB>password<TAB>OK|NO" per line. --idle N opens N more
 // connections that do the handshake and then stay silent, like idle smtpd processes.
+// A SCRAM client keeps each login's SaltedPassword for the salt and count it was made with,
+// as real clients may (RFC 5802 §5.1): a server whose salt is stable per login costs the
+// load generator one PBKDF2 per login, one with a fresh salt per exchange one per exchange.
+#include "backends/passwords/challenge_secrets.hpp"
 #include "bench/tally.hpp"
 #include "client/proto/base64.hpp"
 #include "client/proto/dovecot.hpp"
@@ -19,8 +24,10 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/evp.h>
 #include <optional>
 #include <poll.h>
 #include <string>
@@ -37,7 +44,11 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 namespace pd = proto::dovecot;
 
+namespace pw = backends::passwords;
+
 struct Credential {
+    std::string login;
+    std::string password;
     std::string response; // PLAIN's initial response, base64
     bool expect_ok = true;
 };
@@ -50,6 +61,7 @@ struct Settings {
     unsigned clients = 16;
     unsigned idle = 0;
     std::chrono::milliseconds duration{10000};
+    std::string mechanism = "PLAIN";
 };
 
 using bench::Tally;
@@ -60,7 +72,7 @@ std::vector<Credential> read_credentials(const std::string& path) {
     for (const auto& [login, password, expect_ok] : bench::read_credentials(path)) {
         std::string message(1, '\0');
         message.append(login).append(1, '\0').append(password);
-        credentials.push_back({proto::base64::encode(message), expect_ok});
+        credentials.push_back({login, password, proto::base64::encode(message), expect_ok});
     }
     return credentials;
 }
@@ -89,12 +101,17 @@ std::optional<Settings> parse_arguments(int argc, char** argv) {
             settings.idle = number(value);
         } else if (flag == "--seconds") {
             settings.duration = std::chrono::seconds(number(value));
+        } else if (flag == "--mechanism") {
+            settings.mechanism = value;
         } else {
             return std::nullopt;
         }
     }
+    const auto& mechanism = settings.mechanism;
     if ((settings.socket_path.empty() && settings.tcp_host.empty()) ||
-        settings.credentials.empty() || settings.clients == 0)
+        settings.credentials.empty() || settings.clients == 0 ||
+        (mechanism != "PLAIN" && mechanism != "CRAM-MD5" && mechanism != "SCRAM-SHA-1" &&
+         mechanism != "SCRAM-SHA-256"))
         return std::nullopt;
     return settings;
 }
@@ -168,6 +185,149 @@ bool handshake(int fd, Lines& lines) {
     return false;
 }
 
+std::string base64_decode(std::string_view text) {
+    std::string out(proto::base64::max_decoded_size(text.size()) + 1, '\0');
+    const auto size = proto::base64::decode(text, out.data());
+    out.resize(size.value_or(0));
+    return out;
+}
+
+// "name=value" of a SCRAM message ("r=...,s=...,i=...").
+std::string scram_field(std::string_view message, char name) {
+    for (std::size_t at = 0; at < message.size();) {
+        const auto end = std::min(message.find(',', at), message.size());
+        if (end - at >= 2 && message[at] == name && message[at + 1] == '=')
+            return std::string(message.substr(at + 2, end - at - 2));
+        at = end + 1;
+    }
+    return {};
+}
+
+// One client's connection and what it keeps between exchanges.
+class Client {
+public:
+    Client(const Settings& settings, int fd, Lines& lines)
+        : m_settings(settings), m_fd(fd), m_lines(lines) {}
+
+    // One whole exchange: true for OK, false for FAIL, nullopt when the server broke it.
+    std::optional<bool> exchange(std::uint32_t id, const Credential& credential) {
+        const auto& mechanism = m_settings.mechanism;
+        if (mechanism == "PLAIN")
+            return finish(id, send_line(pd::auth_line(id, "PLAIN", "smtp", "192.0.2.7",
+                                                      credential.response)));
+        if (mechanism == "CRAM-MD5")
+            return cram_md5(id, credential);
+        return scram(id, credential);
+    }
+
+private:
+    bool send_line(const std::string& line) {
+        return send(m_fd, line.data(), line.size(), MSG_NOSIGNAL) ==
+               static_cast<ssize_t>(line.size());
+    }
+
+    std::optional<pd::Reply> reply(std::uint32_t id) {
+        const auto line = m_lines.next(Clock::now() + 30s);
+        if (!line)
+            return std::nullopt;
+        auto parsed = pd::parse_server_line(*line);
+        if (parsed.id != id)
+            return std::nullopt;
+        return parsed;
+    }
+
+    std::optional<bool> finish(std::uint32_t id, bool sent) {
+        if (!sent)
+            return std::nullopt;
+        const auto last = reply(id);
+        if (!last || last->kind == pd::Reply::Kind::cont || last->kind == pd::Reply::Kind::other)
+            return std::nullopt;
+        return last->kind == pd::Reply::Kind::ok;
+    }
+
+    std::optional<bool> cram_md5(std::uint32_t id, const Credential& credential) {
+        if (!send_line(pd::auth_line(id, "CRAM-MD5", "smtp", "192.0.2.7", std::nullopt)))
+            return std::nullopt;
+        const auto challenge = reply(id);
+        if (!challenge || challenge->kind != pd::Reply::Kind::cont)
+            return std::nullopt;
+        auto& state = m_cram_states[credential.login];
+        if (state.empty())
+            state = std::string(pw::cram_md5_state(credential.password).view());
+        const backends::Secret secret(state);
+        const auto digest = pw::cram_md5_digest(secret, base64_decode(challenge->data));
+        const auto answer = credential.login + " " + pw::to_hex(digest.view());
+        return finish(id, send_line(pd::client_cont_line(id, proto::base64::encode(answer))));
+    }
+
+    std::optional<bool> scram(std::uint32_t id, const Credential& credential) {
+        const auto hash =
+            m_settings.mechanism == "SCRAM-SHA-1" ? pw::ScramHash::sha1 : pw::ScramHash::sha256;
+        const auto bare = "n=" + credential.login + ",r=" + nonce();
+        if (!send_line(pd::auth_line(id, m_settings.mechanism, "smtp", "192.0.2.7",
+                                     proto::base64::encode("n,," + bare))))
+            return std::nullopt;
+        const auto first = reply(id);
+        if (!first)
+            return std::nullopt;
+        if (first->kind == pd::Reply::Kind::fail)
+            return false;
+        const auto server_first = base64_decode(first->data);
+        const auto salt = base64_decode(scram_field(server_first, 's'));
+        const auto iterations = static_cast<unsigned>(std::stoul(scram_field(server_first, 'i')));
+        const auto without_proof = "c=biws,r=" + scram_field(server_first, 'r');
+        const auto auth_message = bare + "," + server_first + "," + without_proof;
+        const auto& salted = salted_password(hash, credential, salt, iterations);
+        const auto client_key = pw::scram_hmac(hash, salted, "Client Key");
+        const auto stored_key = pw::scram_digest(hash, client_key.view());
+        const auto signature = pw::scram_hmac(hash, stored_key.view(), auth_message);
+        std::string proof(client_key.view());
+        for (std::size_t i = 0; i < proof.size(); ++i)
+            proof[i] = static_cast<char>(proof[i] ^ signature.view()[i]);
+        const auto final_message = without_proof + ",p=" + proto::base64::encode(proof);
+        if (!send_line(pd::client_cont_line(id, proto::base64::encode(final_message))))
+            return std::nullopt;
+        const auto verifier = reply(id);
+        if (!verifier)
+            return std::nullopt;
+        if (verifier->kind == pd::Reply::Kind::fail)
+            return false;
+        const auto server_key = pw::scram_hmac(hash, salted, "Server Key");
+        const auto expected =
+            "v=" +
+            proto::base64::encode(pw::scram_hmac(hash, server_key.view(), auth_message).view());
+        if (base64_decode(verifier->data) != expected)
+            return std::nullopt; // the server does not know the password
+        return finish(id, send_line(pd::client_cont_line(id, "")));
+    }
+
+    const std::string& salted_password(pw::ScramHash hash, const Credential& credential,
+                                       const std::string& salt, unsigned iterations) {
+        if (m_salted.size() > 4096) // a fresh salt every exchange: nothing to keep
+            m_salted.clear();
+        auto& salted = m_salted[credential.login + '\0' + salt + '\0' + std::to_string(iterations)];
+        if (salted.empty()) {
+            salted.resize(pw::scram_hash_size(hash));
+            PKCS5_PBKDF2_HMAC(
+                credential.password.data(), static_cast<int>(credential.password.size()),
+                reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
+                static_cast<int>(iterations),
+                hash == pw::ScramHash::sha1 ? EVP_sha1() : EVP_sha256(),
+                static_cast<int>(salted.size()), reinterpret_cast<unsigned char*>(salted.data()));
+        }
+        return salted;
+    }
+
+    std::string nonce() { return std::to_string(getpid()) + "x" + std::to_string(++m_nonces); }
+
+    const Settings& m_settings;
+    int m_fd;
+    Lines& m_lines;
+    std::map<std::string, std::string> m_cram_states;
+    std::map<std::string, std::string> m_salted;
+    unsigned long m_nonces = 0;
+};
+
 void run_client(const Settings& settings, unsigned index, Clock::time_point end, Tally& tally) {
     const int fd = connect_to(settings);
     if (fd < 0) {
@@ -180,26 +340,19 @@ void run_client(const Settings& settings, unsigned index, Clock::time_point end,
         close(fd);
         return;
     }
+    Client client(settings, fd, lines);
     std::uint32_t id = 0;
     for (std::size_t turn = index; Clock::now() < end; turn += settings.clients) {
         const auto& credential = settings.credentials[turn % settings.credentials.size()];
-        const auto request = pd::auth_line(++id, "PLAIN", "smtp", "192.0.2.7", credential.response);
         const auto start = Clock::now();
-        if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
-            static_cast<ssize_t>(request.size())) {
+        const auto ok = client.exchange(++id, credential);
+        if (!ok) {
             ++tally.failed;
             break;
         }
-        const auto line = lines.next(start + 30s);
-        if (!line) {
-            ++tally.failed;
-            break;
-        }
-        const auto reply = pd::parse_server_line(*line);
         const auto elapsed =
             std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
-        const bool ok = reply.kind == pd::Reply::Kind::ok && reply.id == id;
-        if (ok != credential.expect_ok || reply.id != id)
+        if (*ok != credential.expect_ok)
             ++tally.wrong;
         tally.latencies_us.push_back(static_cast<std::uint32_t>(elapsed.count()));
     }
@@ -221,7 +374,8 @@ int main(int argc, char** argv) {
     const auto settings = parse_arguments(argc, argv);
     if (!settings) {
         std::cerr << "usage: dovecot_loadgen (--socket PATH | --tcp HOST:PORT) --credentials FILE "
-                     "[--clients N] [--seconds S] [--idle N]\n";
+                     "[--clients N] [--seconds S] [--idle N] "
+                     "[--mechanism PLAIN|CRAM-MD5|SCRAM-SHA-1|SCRAM-SHA-256]\n";
         return 2;
     }
     std::vector<int> idle;
