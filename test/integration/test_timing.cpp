@@ -2,7 +2,8 @@
 // expired, locked, disabled, must-change, ...), 300 requests interleaved with 300 of "known
 // user, wrong password", and the ROC AUC of one request's time as a classifier between the
 // two (the Mann-Whitney U statistic). 0.5 is a coin toss; the test wants 0.4 to 0.6 for every
-// class, for shadow (shadow_file and NSS) and sql (SQLite and MariaDB), without and with -c.
+// class, for shadow (shadow_file and NSS) and sql (SQLite and MariaDB), without and with -c,
+// and for CRAM-MD5 and SCRAM-SHA-256 on the Dovecot front end.
 //
 // Each class is a pool of logins (known users, expired ones, unknown names, ...) asked in turn:
 // sha512crypt's time depends a little on its salt (the salt is hashed 16 + A[0] times), so
