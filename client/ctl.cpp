@@ -2,9 +2,11 @@
 
 #include "client/client.hpp"
 #include "client/proto/control.hpp"
+#include "client/pw_command.hpp"
 
 #include <cerrno>
 #include <filesystem>
+#include <limits>
 #include <ostream>
 #include <string_view>
 #include <unistd.h>
@@ -16,12 +18,18 @@ std::unexpected<UsageError> usage_error(std::string message) {
     return std::unexpected(UsageError{std::move(message)});
 }
 
-// Commands and how many arguments they take at most.
+// Commands and how many arguments they take at most; a local one runs here, without the
+// daemon, and reads its own options.
 struct Command {
     std::string_view name;
     std::size_t max_arguments;
+    bool local = false;
 };
-constexpr Command k_commands[] = {{proto::control::k_flush_cache, 1}};
+constexpr std::string_view k_pw = "pw";
+constexpr Command k_commands[] = {
+    {proto::control::k_flush_cache, 1},
+    {k_pw, std::numeric_limits<std::size_t>::max(), true},
+};
 
 const Command* find_command(std::string_view name) {
     for (const auto& command : k_commands)
@@ -49,10 +57,16 @@ std::string default_socket_dir() {
 std::string usage(const std::string& program) {
     return "usage: " + program +
            " [-m SOCKETDIR] flush-cache [LOGIN]\n"
+           "       " +
+           program +
+           " pw [-s SCHEME] [-p PASSWORD] [-r ROUNDS] [-u USER] [-t STORED] [-l]\n"
            "  flush-cache LOGIN  drop LOGIN's entries from the credential cache (saslauthd -c)\n"
            "  flush-cache        drop every entry\n"
            "  -m SOCKETDIR       the daemon's socket directory (default " +
-           default_socket_dir() + ")\n";
+           default_socket_dir() +
+           ")\n"
+           "  pw                 make a stored secret, or check one with -t (" +
+           program + " pw -h)\n";
 }
 
 std::expected<Options, UsageError> parse_arguments(std::span<const std::string> args) {
@@ -89,6 +103,10 @@ std::expected<Options, UsageError> parse_arguments(std::span<const std::string> 
     if (command == nullptr)
         return usage_error("unknown command \"" + args[i] + "\"");
     options.command = args[i++];
+    if (command->local) {
+        options.command_arguments = args.subspan(i);
+        return options;
+    }
     const std::size_t extra = args.size() - i;
     if (extra > command->max_arguments)
         return usage_error("too many arguments for " + options.command);
@@ -114,6 +132,10 @@ int run(std::span<const std::string> args, std::ostream& out, std::ostream& err)
         out << usage(program);
         return k_ok;
     }
+    if (options->command == k_pw)
+        return pw::run(program, options->command_arguments, out, err, [&err](pw::Prompt prompt) {
+            return pw::read_password(STDIN_FILENO, prompt, err);
+        });
     const auto request = proto::control::encode_request(
         {.command = options->command, .argument = options->argument});
     if (!request) {
