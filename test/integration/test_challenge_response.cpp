@@ -3,14 +3,17 @@
 // rows, the mechanisms' own stored forms, rows that cannot serve a mechanism, missing users,
 // and broken or hostile exchanges.
 #include "backends/passwords/challenge_secrets.hpp"
+#include "backends/passwords/encoding.hpp"
 #include "dovecot_client.hpp"
 #include "gsasl_client.hpp"
 #include "harness.hpp"
 #include "mariadb_fixture.hpp"
 #include "pam_fixture.hpp"
 
+#include <chrono>
 #include <doctest/doctest.h>
 #include <map>
+#include <openssl/evp.h>
 #include <set>
 #include <unistd.h>
 
@@ -90,6 +93,54 @@ std::string login(const std::string& local_part) {
 
 bool logged(const std::string& log, const std::string& text) {
     return log.find(text) != std::string::npos;
+}
+
+// A SCRAM-SHA-256 client written here from RFC 5802 §3 (libgsasl's client cannot send the
+// "y" gs2 flag): the final reply line, after checking the server's signature.
+std::string scram_by_hand(Connection& connection, std::uint32_t id, const std::string& gs2,
+                          const std::string& login, const std::string& password) {
+    const auto hash = pw::ScramHash::sha256;
+    const auto bare = "n=" + login + ",r=clientnonce" + std::to_string(id);
+    const auto cont = "CONT\t" + std::to_string(id) + "\t";
+    connection.send("AUTH\t" + std::to_string(id) + "\tSCRAM-SHA-256\tservice=smtp\tresp=" +
+                    dovecot_client::base64(gs2 + bare) + "\n");
+    const auto first = connection.line();
+    if (!first || !first->starts_with(cont))
+        return first.value_or("");
+    std::string server_first;
+    REQUIRE(pw::decode_base64(first->substr(cont.size()), server_first));
+    const auto field = [&](char name) {
+        const auto at = server_first.find(std::string(1, name) + "=");
+        REQUIRE(at != std::string::npos);
+        const auto end = server_first.find(',', at);
+        return server_first.substr(at + 2, end == std::string::npos ? end : end - at - 2);
+    };
+    std::string salt;
+    REQUIRE(pw::decode_base64(field('s'), salt));
+    std::string salted(32, '\0');
+    REQUIRE(PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                              reinterpret_cast<const unsigned char*>(salt.data()),
+                              static_cast<int>(salt.size()), std::stoi(field('i')), EVP_sha256(),
+                              32, reinterpret_cast<unsigned char*>(salted.data())) == 1);
+    const auto without_proof = "c=" + dovecot_client::base64(gs2) + ",r=" + field('r');
+    const auto auth_message = bare + "," + server_first + "," + without_proof;
+    const auto client_key = pw::scram_hmac(hash, salted, "Client Key");
+    const auto signature =
+        pw::scram_hmac(hash, pw::scram_digest(hash, client_key.view()).view(), auth_message);
+    std::string proof(client_key.view());
+    for (std::size_t i = 0; i < proof.size(); ++i)
+        proof[i] = static_cast<char>(proof[i] ^ signature.view()[i]);
+    connection.send(
+        cont + dovecot_client::base64(without_proof + ",p=" + pw::encode_base64(proof)) + "\n");
+    const auto last = connection.line();
+    if (!last || !last->starts_with(cont))
+        return last.value_or("");
+    const auto server_key = pw::scram_hmac(hash, salted, "Server Key");
+    const auto expected =
+        "v=" + pw::encode_base64(pw::scram_hmac(hash, server_key.view(), auth_message).view());
+    CHECK(last->substr(cont.size()) == dovecot_client::base64(expected));
+    connection.send(cont + "\n");
+    return connection.line().value_or("");
 }
 
 // The "s=…,i=…" of a SCRAM server-first message.
@@ -352,6 +403,52 @@ TEST_SUITE("integration::challenge-response") {
         CHECK(logged(log, "reason=\"row holds SHA512-CRYPT; DIGEST-MD5 needs plaintext or "
                           "{DIGEST-MD5}\""));
         CHECK_FALSE(logged(log, k_password));
+    }
+
+    TEST_CASE("SCRAM: the y gs2 flag is accepted; a login SASLprep prohibits fails, as it would "
+              "in any SCRAM server") {
+        Fixture fixture("PLAIN SCRAM-SHA-256");
+        Daemon daemon(fixture.dir, fixture.args());
+        REQUIRE(daemon.wait_ready());
+        auto connection = fixture.connect();
+        CHECK(scram_by_hand(connection, 1, "y,,", login("plain"), k_password) ==
+              ok_line(1, login("plain")));
+        CHECK(scram_by_hand(connection, 2, "n,,", login("scram256"), k_password) ==
+              ok_line(2, login("scram256")));
+        CHECK(scram_by_hand(connection, 3, "y,,", login("scram256"), "wrong") ==
+              fail_line(3, login("scram256")));
+        // libgsasl checks the login with SASLprep: a control character is prohibited there,
+        // so the exchange fails before any lookup; PLAIN takes the bytes as they are.
+        CHECK(scram_by_hand(connection, 4, "n,,", "bell\x07@example.org", k_password) ==
+              "FAIL\t4\t" + std::string(k_failed));
+        daemon.stop();
+        CHECK(logged(daemon.log(), "SCRAM-SHA-256: a first message libgsasl refuses"));
+    }
+
+    TEST_CASE("the penalty counts challenge-response failures per login and per rip=") {
+        Fixture fixture("CRAM-MD5 SCRAM-SHA-256", "penalty_initial_delay_ms: 1000\n");
+        Daemon daemon(fixture.dir, fixture.args());
+        REQUIRE(daemon.wait_ready());
+        auto connection = fixture.connect();
+        using Clock = std::chrono::steady_clock;
+        const auto timed = [&](std::uint32_t id, const std::string& mechanism,
+                               const std::string& user, const std::string& password) {
+            const auto started = Clock::now();
+            const auto result =
+                gsasl_client::authenticate(connection, id, mechanism, user, password);
+            CHECK(result.reply.starts_with("FAIL\t"));
+            return Clock::now() - started;
+        };
+        // The first failure is answered at once, the next ones from the same address wait,
+        // whichever login and mechanism they use.
+        CHECK(timed(1, "CRAM-MD5", login("plain"), "wrong") < 900ms);
+        CHECK(timed(2, "SCRAM-SHA-256", login("nosuch"), "wrong") >= 900ms);
+        CHECK(timed(3, "CRAM-MD5", login("other"), "wrong") >= 900ms);
+        daemon.stop();
+        CHECK(logged(daemon.log(),
+                     "mech=SCRAM-SHA-256 backend=sql verdict=unknown_user reason=\"no "
+                     "such user\""));
+        CHECK(logged(daemon.log(), "reply_delay_ms="));
     }
 
     TEST_CASE("the handshake's MECH lines carry Dovecot's flags") {
