@@ -9,9 +9,9 @@
 //                 [--seconds S] [--idle N] [--mechanism PLAIN|CRAM-MD5|SCRAM-SHA-1|SCRAM-SHA-256]
 // The credentials file has one "login<TAB>password<TAB>OK|NO" per line. --idle N opens N more
 // connections that do the handshake and then stay silent, like idle smtpd processes.
-// A SCRAM client keeps each login's SaltedPassword for the salt and count it was made with,
-// as real clients may (RFC 5802 §5.1): a server whose salt is stable per login costs the
-// load generator one PBKDF2 per login, one with a fresh salt per exchange one per exchange.
+// A SCRAM client keeps each login's ClientKey and ServerKey for the salt and count they were
+// made with, as real clients may (RFC 5802 §5.1): a server whose salt is stable per login costs
+// the load generator one PBKDF2 per login, one with a fresh salt per exchange one per exchange.
 #include "backends/passwords/challenge_secrets.hpp"
 #include "bench/tally.hpp"
 #include "client/proto/base64.hpp"
@@ -277,11 +277,9 @@ private:
         const auto iterations = static_cast<unsigned>(std::stoul(scram_field(server_first, 'i')));
         const auto without_proof = "c=biws,r=" + scram_field(server_first, 'r');
         const auto auth_message = bare + "," + server_first + "," + without_proof;
-        const auto& salted = salted_password(hash, credential, salt, iterations);
-        const auto client_key = pw::scram_hmac(hash, salted, "Client Key");
-        const auto stored_key = pw::scram_digest(hash, client_key.view());
-        const auto signature = pw::scram_hmac(hash, stored_key.view(), auth_message);
-        std::string proof(client_key.view());
+        const auto& keys = client_keys(hash, credential, salt, iterations);
+        const auto signature = pw::scram_hmac(hash, keys.stored_key, auth_message);
+        std::string proof(keys.client_key);
         for (std::size_t i = 0; i < proof.size(); ++i)
             proof[i] = static_cast<char>(proof[i] ^ signature.view()[i]);
         const auto final_message = without_proof + ",p=" + proto::base64::encode(proof);
@@ -292,30 +290,40 @@ private:
             return std::nullopt;
         if (verifier->kind == pd::Reply::Kind::fail)
             return false;
-        const auto server_key = pw::scram_hmac(hash, salted, "Server Key");
         const auto expected =
             "v=" +
-            proto::base64::encode(pw::scram_hmac(hash, server_key.view(), auth_message).view());
+            proto::base64::encode(pw::scram_hmac(hash, keys.server_key, auth_message).view());
         if (base64_decode(verifier->data) != expected)
             return std::nullopt; // the server does not know the password
         return finish(id, send_line(pd::client_cont_line(id, "")));
     }
 
-    const std::string& salted_password(pw::ScramHash hash, const Credential& credential,
-                                       const std::string& salt, unsigned iterations) {
-        if (m_salted.size() > 4096) // a fresh salt every exchange: nothing to keep
-            m_salted.clear();
-        auto& salted = m_salted[credential.login + '\0' + salt + '\0' + std::to_string(iterations)];
-        if (salted.empty()) {
-            salted.resize(pw::scram_hash_size(hash));
+    struct Keys {
+        std::string client_key;
+        std::string stored_key;
+        std::string server_key;
+    };
+
+    // ClientKey, StoredKey and ServerKey for this salt and count, kept as RFC 5802 §5.1
+    // allows a client to keep them.
+    const Keys& client_keys(pw::ScramHash hash, const Credential& credential,
+                            const std::string& salt, unsigned iterations) {
+        if (m_keys.size() > 4096) // a fresh salt every exchange: nothing to keep
+            m_keys.clear();
+        auto& keys = m_keys[credential.login + '\0' + salt + '\0' + std::to_string(iterations)];
+        if (keys.client_key.empty()) {
+            std::string salted(pw::scram_hash_size(hash), '\0');
             PKCS5_PBKDF2_HMAC(
                 credential.password.data(), static_cast<int>(credential.password.size()),
                 reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()),
                 static_cast<int>(iterations),
                 hash == pw::ScramHash::sha1 ? EVP_sha1() : EVP_sha256(),
                 static_cast<int>(salted.size()), reinterpret_cast<unsigned char*>(salted.data()));
+            keys.client_key = std::string(pw::scram_hmac(hash, salted, "Client Key").view());
+            keys.stored_key = std::string(pw::scram_digest(hash, keys.client_key).view());
+            keys.server_key = std::string(pw::scram_hmac(hash, salted, "Server Key").view());
         }
-        return salted;
+        return keys;
     }
 
     std::string nonce() { return std::to_string(getpid()) + "x" + std::to_string(++m_nonces); }
@@ -324,7 +332,7 @@ private:
     int m_fd;
     Lines& m_lines;
     std::map<std::string, std::string> m_cram_states;
-    std::map<std::string, std::string> m_salted;
+    std::map<std::string, Keys> m_keys;
     unsigned long m_nonces = 0;
 };
 

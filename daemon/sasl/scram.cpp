@@ -68,9 +68,11 @@ private:
         form.append(name()).append(1, '}'); // append: GCC 12's -Wrestrict misreads operator+
         if (const auto& stored = exchange().stored(); stored) {
             if (stored->scheme == "PLAIN") {
-                shape.derived = true;
+                // A fixed shape, so that a plaintext row's salt never changes with what else
+                // this worker has seen.
+                shape = {};
                 return pw::scram_keys(m_hash, stored->data.view(), stable("salt", shape.salt_size),
-                                      pw::k_scram_min_iterations);
+                                      shape.iterations);
             }
             if (stored->scheme == name()) {
                 if (auto keys = pw::parse_scram(m_hash, stored->data.view())) {

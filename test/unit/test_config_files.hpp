@@ -3,41 +3,17 @@
 #pragma once
 
 #include "daemon/config/config.hpp"
+#include "test/common/temp_dir.hpp"
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <initializer_list>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace config_test {
 
-class TempDir {
+class TempDir : public test_files::TempDir {
 public:
-    TempDir() {
-        auto pattern =
-            (std::filesystem::temp_directory_path() / "saslauthd-config-XXXXXX").string();
-        if (mkdtemp(pattern.data()) == nullptr)
-            throw std::runtime_error("mkdtemp failed");
-        m_path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(m_path, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    std::string path(const std::string& name) const { return (m_path / name).string(); }
-
-    std::string write(const std::string& name, const std::string& content) const {
-        const auto file = path(name);
-        std::ofstream(file, std::ios::binary) << content;
-        return file;
-    }
-
     // Files that do not exist until a test writes them.
     saslauthd::config::Defaults defaults() const {
         saslauthd::config::Defaults result;
@@ -47,9 +23,6 @@ public:
         result.options_file = path("saslauthd.conf");
         return result;
     }
-
-private:
-    std::filesystem::path m_path;
 };
 
 // A sample under etc/ in the source tree (TEST_DATA_DIR is test/data, maybe not created).

@@ -1,6 +1,7 @@
 #include "daemon/process/capabilities.hpp"
 #include "daemon/process/file_access.hpp"
 #include "daemon/process/privilege_plan.hpp"
+#include "test/common/temp_dir.hpp"
 
 #include <doctest/doctest.h>
 #include <filesystem>
@@ -18,25 +19,10 @@ namespace {
 
 const Identity k_user{54321, 54321, {54321, 27}};
 
-class TempDir {
+// Others must get through it: the checks run as another user.
+class TempDir : public test_files::TempDir {
 public:
-    TempDir() {
-        auto pattern = (std::filesystem::temp_directory_path() / "saslauthd-priv-XXXXXX").string();
-        if (mkdtemp(pattern.data()) == nullptr)
-            throw std::runtime_error("mkdtemp failed");
-        m_path = pattern;
-        chmod(pattern.c_str(), 0755);
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(m_path, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string path(const std::string& name) const { return (m_path / name).string(); }
-
-private:
-    std::filesystem::path m_path;
+    TempDir() : test_files::TempDir(0755) {}
 };
 
 // A configuration with worker_user (from an options file line) or without.
