@@ -152,7 +152,8 @@ std::string salt_and_count(const std::string& server_first) {
 } // namespace
 
 TEST_SUITE("integration::challenge-response") {
-    TEST_CASE("CRAM-MD5: plaintext and {CRAM-MD5} rows; wrong, missing and unusable fail alike") {
+    TEST_CASE(
+        "CRAM-MD5: plaintext and {CRAM-MD5} rows, and wrong, missing and unusable fail alike") {
         Fixture fixture("PLAIN CRAM-MD5");
         Daemon daemon(fixture.dir, fixture.args());
         REQUIRE(daemon.wait_ready());
@@ -202,7 +203,8 @@ TEST_SUITE("integration::challenge-response") {
         CHECK_FALSE(logged(log, k_password));
     }
 
-    TEST_CASE("SCRAM-SHA-256 and SCRAM-SHA-1: plaintext and stored keys; the client checks v=") {
+    TEST_CASE(
+        "SCRAM-SHA-256 and SCRAM-SHA-1: plaintext and stored keys, and the client checks v=") {
         Fixture fixture("PLAIN SCRAM-SHA-1 SCRAM-SHA-256");
         Daemon daemon(fixture.dir, fixture.args());
         REQUIRE(daemon.wait_ready());
@@ -277,7 +279,7 @@ TEST_SUITE("integration::challenge-response") {
         CHECK(*seen["nosuch"].begin() != *seen["plain"].begin());
     }
 
-    TEST_CASE("broken and hostile exchanges fail cleanly; the connection and worker go on") {
+    TEST_CASE("broken and hostile exchanges fail cleanly, and the connection and worker go on") {
         Fixture fixture("PLAIN CRAM-MD5 SCRAM-SHA-256");
         Daemon daemon(fixture.dir, fixture.args());
         REQUIRE(daemon.wait_ready());
@@ -405,8 +407,9 @@ TEST_SUITE("integration::challenge-response") {
         CHECK_FALSE(logged(log, k_password));
     }
 
-    TEST_CASE("SCRAM: the y gs2 flag is accepted; a login SASLprep prohibits fails, as it would "
-              "in any SCRAM server") {
+    TEST_CASE(
+        "SCRAM: the y gs2 flag is accepted, and a login SASLprep prohibits fails, as it would "
+        "in any SCRAM server") {
         Fixture fixture("PLAIN SCRAM-SHA-256");
         Daemon daemon(fixture.dir, fixture.args());
         REQUIRE(daemon.wait_ready());
