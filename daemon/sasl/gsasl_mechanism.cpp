@@ -1,5 +1,7 @@
 #include "daemon/sasl/gsasl_mechanism.hpp"
 
+#include "backends/secret.hpp"
+
 #include <stdexcept>
 
 namespace saslauthd::sasl {
@@ -106,10 +108,14 @@ Step GsaslMechanism::last(std::string_view message) {
     return challenge(output);
 }
 
+// libgsasl's parsers read their input as a C string (DIGEST-MD5's strdup()s it), whatever
+// length they are given: it gets a NUL-terminated copy.
 std::pair<int, std::string> GsaslMechanism::step(std::string_view input) {
+    std::string terminated(input);
     char* output = nullptr;
     std::size_t size = 0;
-    const int rc = gsasl_step(m_session, input.data(), input.size(), &output, &size);
+    const int rc = gsasl_step(m_session, terminated.c_str(), terminated.size(), &output, &size);
+    backends::wipe(terminated);
     std::string text = output != nullptr ? std::string(output, size) : std::string();
     gsasl_free(output);
     return {rc, std::move(text)};
