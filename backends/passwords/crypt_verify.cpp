@@ -23,15 +23,6 @@ bool holds_nul(std::string_view text) {
     return text.find('\0') != std::string_view::npos;
 }
 
-// The scratch area of crypt_rn (32 KiB, so on the heap), wiped because it held the password.
-struct CryptScratch {
-    std::unique_ptr<crypt_data> data = std::make_unique<crypt_data>();
-    CryptScratch() = default;
-    CryptScratch(const CryptScratch&) = delete;
-    CryptScratch& operator=(const CryptScratch&) = delete;
-    ~CryptScratch() { wipe(data.get(), sizeof(crypt_data)); }
-};
-
 } // namespace
 
 bool crypt_matches(std::string_view password, std::string_view stored_hash) {

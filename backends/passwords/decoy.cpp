@@ -2,17 +2,15 @@
 
 #include "backends/passwords/crypt_verify.hpp"
 #include "backends/passwords/encoding.hpp"
+#include "backends/passwords/make_stored.hpp"
 #include "backends/passwords/schemes.hpp"
 
 #include <Poco/HMACEngine.h>
 #include <Poco/SHA1Engine.h>
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <crypt.h>
 #include <limits>
-#include <random>
-#include <sys/random.h>
 
 namespace backends::passwords {
 
@@ -69,23 +67,6 @@ private:
     std::size_t m_used = 20;
     std::uint32_t m_counter = 0;
 };
-
-std::string random_bytes(std::size_t count) {
-    std::string bytes(count, '\0');
-    std::size_t filled = 0;
-    while (filled < count) {
-        const auto got = ::getrandom(bytes.data() + filled, count - filled, 0);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            break;
-        filled += static_cast<std::size_t>(got);
-    }
-    std::random_device device; // only if getrandom failed
-    for (; filled < count; ++filled)
-        bytes[filled] = static_cast<char>(device());
-    return bytes;
-}
 
 // Characters of crypt's alphabet (64 of them, so every byte maps without bias).
 std::string salt_text(SaltStream& stream, std::size_t count) {

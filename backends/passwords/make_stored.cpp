@@ -1,5 +1,6 @@
 #include "backends/passwords/make_stored.hpp"
 
+#include "backends/passwords/crypt_verify.hpp"
 #include "backends/passwords/scheme_table.hpp"
 #include "backends/secret.hpp"
 
@@ -58,15 +59,6 @@ std::string with_prefix(std::string_view scheme, std::string_view data) {
     stored.append("{").append(scheme).append("}").append(data);
     return stored;
 }
-
-// crypt_rn's scratch area (32 KiB, so on the heap), wiped because it held the password.
-struct CryptScratch {
-    std::unique_ptr<crypt_data> data = std::make_unique<crypt_data>();
-    CryptScratch() = default;
-    CryptScratch(const CryptScratch&) = delete;
-    CryptScratch& operator=(const CryptScratch&) = delete;
-    ~CryptScratch() { wipe(data.get(), sizeof(crypt_data)); }
-};
 
 // A crypt(3) hash of `password` under a setting crypt_gensalt_rn makes from `prefix`,
 // `count` and 16 random bytes, behind "{scheme}".
