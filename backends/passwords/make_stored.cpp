@@ -76,7 +76,7 @@ Made make_crypt(std::string_view scheme, std::string_view prefix, unsigned long 
     const Secret phrase(password);
     CryptScratch scratch;
     const char* hashed =
-        crypt_rn(phrase.c_str(), setting, scratch.data.get(), static_cast<int>(sizeof(crypt_data)));
+        crypt_rn(phrase.c_str(), setting, scratch.get(), static_cast<int>(sizeof(crypt_data)));
     if (hashed == nullptr || hashed[0] == '*')
         return failure(std::string(scheme) + ": libxcrypt could not hash the password");
     return with_prefix(scheme, hashed);
